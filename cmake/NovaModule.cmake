@@ -24,10 +24,13 @@ endif()
 
 function(nova_target_defaults target)
     target_compile_options(${target} PRIVATE ${NOVA_WARNINGS})
-    target_compile_definitions(${target} PRIVATE
-        SPDLOG_FMT_EXTERNAL
-        BOOST_ASIO_NO_DEPRECATED
-        NOVA_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+    target_compile_definitions(${target} PRIVATE SPDLOG_FMT_EXTERNAL BOOST_ASIO_NO_DEPRECATED)
+endfunction()
+
+# Tests find checked-in files (vectors, samples) through NOVA_SOURCE_DIR. Only test targets get
+# it, so that library objects stay identical across checkouts and ccache can share them.
+function(nova_test_defaults target)
+    target_compile_definitions(${target} PRIVATE NOVA_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 endfunction()
 
 function(nova_add_library name)
@@ -47,6 +50,7 @@ function(nova_add_unit_tests name)
     add_executable(${name}_unit_tests ${ARG_SOURCES})
     target_link_libraries(${name}_unit_tests PRIVATE nova::test_main ${ARG_DEPS})
     nova_target_defaults(${name}_unit_tests)
+    nova_test_defaults(${name}_unit_tests)
     doctest_discover_tests(${name}_unit_tests
         TEST_PREFIX "${name}: "
         PROPERTIES LABELS unit TIMEOUT 60)
@@ -60,6 +64,7 @@ function(nova_add_integration_tests name)
     add_executable(${name}_integration_tests ${ARG_SOURCES})
     target_link_libraries(${name}_integration_tests PRIVATE nova::test_main nova::test_support ${ARG_DEPS})
     nova_target_defaults(${name}_integration_tests)
+    nova_test_defaults(${name}_integration_tests)
     doctest_discover_tests(${name}_integration_tests
         TEST_PREFIX "${name}: "
         PROPERTIES LABELS integration TIMEOUT ${ARG_TIMEOUT})

@@ -6,7 +6,8 @@
 #include <fstream>
 
 #include "nova/common/uuid.hpp"
-#include "nova/conf/groups.hpp"
+#include "nova/conf/default.hpp"
+#include "nova/conf/logging.hpp"
 
 namespace nova::conf {
 namespace {

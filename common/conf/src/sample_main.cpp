@@ -1,7 +1,7 @@
 // nova-conf-sample: prints etc/nova/nova.conf.sample from the option declarations.
 #include <iostream>
 
-#include "nova/conf/groups.hpp"
+#include "nova/conf/all_groups.hpp"
 #include "nova/conf/sample.hpp"
 
 int main() {

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "nova/conf/groups.hpp"
+#include "nova/conf/all_groups.hpp"
 
 namespace nova::conf {
 

@@ -2,7 +2,10 @@
 
 #include <doctest/doctest.h>
 
-#include "nova/conf/groups.hpp"
+#include "nova/conf/database.hpp"
+#include "nova/conf/default.hpp"
+#include "nova/conf/logging.hpp"
+#include "nova/conf/messaging.hpp"
 
 namespace nova::conf {
 namespace {

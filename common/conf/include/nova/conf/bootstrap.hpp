@@ -3,7 +3,8 @@
 // files, set up logging. A configuration error is printed (naming file, line, group and
 // option) and the process exits 1: no half-working startups.
 #include "nova/conf/cli.hpp"
-#include "nova/conf/groups.hpp"
+#include "nova/conf/logging.hpp"
+#include "nova/conf/schema.hpp"
 #include "nova/conf/source.hpp"
 
 namespace nova::conf {

@@ -1,37 +1,13 @@
 #pragma once
-// The option groups every service shares. Names and defaults are Nova's (nova/conf/*.py at
-// Zed) and oslo's (oslo.messaging 14, oslo.db, oslo.log) so that an existing nova.conf works.
-// A service's own groups ([scheduler], [libvirt], [api], ...) sit in their own headers here.
+// [DEFAULT] transport options, [oslo_messaging_rabbit], [oslo_messaging_notifications], [notifications]. Names and defaults are Nova's (nova/conf, Zed) and oslo's.
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "nova/common/log.hpp"
 #include "nova/conf/schema.hpp"
 
 namespace nova::conf {
-
-// [DEFAULT]: identity and liveness of this service.
-struct DefaultOptions {
-    static constexpr std::string_view kGroup = "DEFAULT";
-    static constexpr std::string_view kHelp = "";
-    std::string host;
-    std::string my_ip;
-    std::string state_path;
-    int report_interval;
-    int service_down_time;
-    bool periodic_enable;
-    int periodic_fuzzy_delay;
-    static void Declare(Schema<DefaultOptions>& s);
-};
-
-// [DEFAULT]: oslo.log.
-struct LoggingOptions : log::Options {
-    static constexpr std::string_view kGroup = "DEFAULT";
-    static constexpr std::string_view kHelp = "";
-    static void Declare(Schema<LoggingOptions>& s);
-};
 
 // [DEFAULT]: oslo.messaging's transport and RPC options, plus Nova's long_rpc_timeout.
 struct MessagingOptions {
@@ -98,39 +74,5 @@ struct NovaNotificationOptions {
     std::vector<std::string> versioned_notifications_topics;
     static void Declare(Schema<NovaNotificationOptions>& s);
 };
-
-// [database] (cell DB) and [api_database]: oslo.db's options.
-struct DatabaseOptions {
-    static constexpr std::string_view kGroup = "database";
-    static constexpr std::string_view kHelp = "Database connection (oslo.db's names).";
-    std::optional<std::string> connection;
-    int max_pool_size;
-    int max_overflow;
-    int pool_timeout;
-    int max_retries;
-    int retry_interval;
-    int connection_recycle_time;
-    int db_max_retries;
-    int db_retry_interval;
-    bool db_inc_retry_interval;
-    int db_max_retry_interval;
-    static void Declare(Schema<DatabaseOptions>& s);
-};
-
-// [upgrade_levels]: RPC version caps for rolling upgrades.
-struct UpgradeLevelsOptions {
-    static constexpr std::string_view kGroup = "upgrade_levels";
-    static constexpr std::string_view kHelp =
-        "Version caps for the RPC APIs: a release name (zed, yoga, ...), a version (6.0) or "
-        "'auto' (the lowest version among running services).";
-    std::optional<std::string> compute;
-    std::optional<std::string> conductor;
-    std::optional<std::string> scheduler;
-    std::optional<std::string> baseapi;
-    static void Declare(Schema<UpgradeLevelsOptions>& s);
-};
-
-// Every group, for the sample file and for `--help-config` style listings.
-std::vector<GroupInfo> AllGroups();
 
 }  // namespace nova::conf
