@@ -1,15 +1,162 @@
-// nova-api: OpenStack Compute API (REST v2.1 with microversions).
+// nova-api: OpenStack Compute API (REST v2.1 with microversions), and - when no Glance is
+// configured - the read-only Glance v2 API of the local image catalog.
+#include <csignal>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "handlers/handlers.hpp"
+#include "nova/api/auth.hpp"
+#include "nova/api/compute_app.hpp"
+#include "nova/api/http_server.hpp"
+#include "nova/api/image/glance_app.hpp"
+#include "nova/api/image/glance_image_service.hpp"
+#include "nova/api/image/local_catalog.hpp"
+#include "nova/api/policy.hpp"
 #include "nova/common/log.hpp"
+#include "nova/conf/api.hpp"
 #include "nova/conf/bootstrap.hpp"
+#include "nova/conf/glance.hpp"
+
+namespace asio = boost::asio;
+using namespace nova;
+
+namespace {
+
+// Stops when every server is drained, or when the grace period is over.
+void DrainThenStop(asio::io_context& io, std::vector<api::HttpServer*> servers,
+                   std::chrono::steady_clock::time_point deadline,
+                   std::shared_ptr<asio::steady_timer> timer) {
+    bool idle = true;
+    for (auto* s : servers) idle = idle && s->requests_in_flight() == 0 && s->open_connections() == 0;
+    auto& log = log::Get("nova.api.service");
+    if (idle || std::chrono::steady_clock::now() >= deadline) {
+        if (!idle) {
+            NOVA_LOG_WARN(log, log::kNoContext,
+                          "graceful_shutdown_timeout reached with requests in flight; exiting");
+        }
+        io.stop();
+        return;
+    }
+    timer->expires_after(std::chrono::milliseconds(50));
+    timer->async_wait([&io, servers, deadline, timer](auto) { DrainThenStop(io, servers, deadline, timer); });
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-    auto program = nova::conf::StartProgram(
+    auto program = conf::StartProgram(
         argc, argv, {"nova-api", "OpenStack Compute API (REST v2.1 with microversions).", false, ""});
-    auto& logger = nova::log::Get("nova.cmd.api");
-    // The service itself lands with its issue (#8); until then the binary only checks its
-    // command line and configuration, and says plainly that it does nothing more.
-    NOVA_LOG_ERROR(logger, nova::log::kNoContext,
-                   "nova-api {}: the service is not built yet (issue #8); exiting",
-                   nova::conf::Version());
-    return 1;
+    auto osapi = conf::LoadOrExit<conf::OsapiOptions>(program);
+    auto api_options = conf::LoadOrExit<conf::ApiOptions>(program);
+    auto wsgi = conf::LoadOrExit<conf::WsgiOptions>(program);
+    auto middleware = conf::LoadOrExit<conf::OsloMiddlewareOptions>(program);
+    auto glance = conf::LoadOrExit<conf::GlanceOptions>(program);
+    auto& log = log::Get("nova.api.service");
+
+    try {
+        auto auth = api::MakeAuthenticator(api_options.auth_strategy, api_options.use_forwarded_for);
+        api::RulePolicy policy(api::ZedDefaultRules());
+
+        std::unique_ptr<api::image::ImageService> images;
+        api::image::LocalImageCatalog* catalog = nullptr;
+        if (glance.api_servers && !glance.api_servers->empty()) {
+            images = std::make_unique<api::image::GlanceImageService>(
+                *glance.api_servers, glance.num_retries, std::chrono::seconds(glance.request_timeout));
+        } else if (glance.local_catalog_file) {
+            auto local = std::make_unique<api::image::LocalImageCatalog>(*glance.local_catalog_file);
+            catalog = local.get();
+            images = std::move(local);
+        } else {
+            throw InvalidConfiguration::WithMessage(
+                "no image service: set [glance] api_servers, or [glance] local_catalog_file for a "
+                "local image catalog");
+        }
+
+        SystemClock clock;
+        api::RouteTable routes;
+        api::handlers::HandlerDeps deps{*images, clock};
+        api::handlers::RegisterHandlers(routes, deps);
+        api::ComputeApp app({api_options.max_limit, api_options.compute_link_prefix,
+                             static_cast<std::size_t>(middleware.max_request_body_size)},
+                            *auth, policy, routes);
+
+        asio::io_context io;
+        asio::thread_pool handler_pool(static_cast<std::size_t>(osapi.osapi_compute_handler_threads));
+        api::HttpServerOptions server_options;
+        server_options.listen_address = osapi.osapi_compute_listen;
+        server_options.port = static_cast<unsigned short>(osapi.osapi_compute_listen_port);
+        server_options.keep_alive = wsgi.keep_alive;
+        server_options.idle_timeout = std::chrono::seconds(wsgi.client_socket_timeout);
+        server_options.tcp_keepidle = wsgi.tcp_keepidle;
+        server_options.max_request_body_size = static_cast<std::size_t>(middleware.max_request_body_size);
+        server_options.use_forwarded_for = api_options.use_forwarded_for;
+        api::HttpServer compute_server(io, handler_pool, app, server_options);
+        compute_server.Start();
+        std::vector<api::HttpServer*> servers{&compute_server};
+
+        std::unique_ptr<api::image::GlanceApp> glance_app;
+        std::unique_ptr<api::HttpServer> glance_server;
+        if (catalog) {
+            glance_app = std::make_unique<api::image::GlanceApp>(*images, *auth);
+            api::HttpServerOptions glance_options = server_options;
+            glance_options.name = "local Glance v2 (read-only image catalog)";
+            glance_options.listen_address = glance.local_api_listen;
+            glance_options.port = static_cast<unsigned short>(glance.local_api_listen_port);
+            glance_server = std::make_unique<api::HttpServer>(io, handler_pool, *glance_app, glance_options);
+            glance_server->Start();
+            servers.push_back(glance_server.get());
+        }
+
+        asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+        std::function<void(const boost::system::error_code&, int)> on_signal;
+        on_signal = [&](const boost::system::error_code& ec, int signal) {
+            if (ec) return;
+            if (signal == SIGHUP) {
+                program.Reload();
+                if (catalog) {
+                    try {
+                        catalog->Reload();
+                        NOVA_LOG_INFO(log, log::kNoContext, "Reloaded image catalog {}", *glance.local_catalog_file);
+                    } catch (const std::exception& e) {
+                        NOVA_LOG_ERROR(log, log::kNoContext, "Image catalog reload failed, keeping the old one: {}",
+                                       e.what());
+                    }
+                }
+                signals.async_wait(on_signal);
+                return;
+            }
+            NOVA_LOG_INFO(log, log::kNoContext, "Caught {}, stopping: finishing requests in flight",
+                          signal == SIGTERM ? "SIGTERM" : "SIGINT");
+            for (auto* s : servers) s->StopAccepting();
+            auto deadline = osapi.graceful_shutdown_timeout > 0
+                                ? std::chrono::steady_clock::now() + std::chrono::seconds(osapi.graceful_shutdown_timeout)
+                                : std::chrono::steady_clock::time_point::max();
+            DrainThenStop(io, servers, deadline, std::make_shared<asio::steady_timer>(io));
+        };
+        signals.async_wait(on_signal);
+
+        unsigned io_threads = osapi.osapi_compute_workers
+                                  ? static_cast<unsigned>(*osapi.osapi_compute_workers)
+                                  : std::max(1u, std::thread::hardware_concurrency());
+        NOVA_LOG_INFO(log, log::kNoContext,
+                      "nova-api {} started: {} io thread(s), {} handler thread(s), auth_strategy {}",
+                      conf::Version(), io_threads, osapi.osapi_compute_handler_threads,
+                      api_options.auth_strategy);
+        std::vector<std::thread> threads;
+        for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back([&io] { io.run(); });
+        io.run();
+        for (auto& t : threads) t.join();
+        handler_pool.join();
+        NOVA_LOG_INFO(log, log::kNoContext, "nova-api stopped");
+        return 0;
+    } catch (const std::exception& e) {
+        NOVA_LOG_ERROR(log, log::kNoContext, "nova-api cannot start: {}", e.what());
+        return 1;
+    }
 }

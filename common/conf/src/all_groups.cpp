@@ -1,7 +1,9 @@
 #include "nova/conf/all_groups.hpp"
 
+#include "nova/conf/api.hpp"
 #include "nova/conf/database.hpp"
 #include "nova/conf/default.hpp"
+#include "nova/conf/glance.hpp"
 #include "nova/conf/logging.hpp"
 #include "nova/conf/messaging.hpp"
 #include "nova/conf/upgrade_levels.hpp"
@@ -29,6 +31,11 @@ std::vector<GroupInfo> AllGroups() {
     merge(Describe<DatabaseOptions>("api_database"));
     merge(Describe<DatabaseOptions>());
     merge(Describe<UpgradeLevelsOptions>());
+    merge(Describe<OsapiOptions>());
+    merge(Describe<ApiOptions>());
+    merge(Describe<WsgiOptions>());
+    merge(Describe<OsloMiddlewareOptions>());
+    merge(Describe<GlanceOptions>());
     return groups;
 }
 

@@ -122,6 +122,12 @@
     X(FlavorExtraSpecsNotFound, NotFound, 0, false, "nova.exception",                            \
       "Flavor %(flavor_id)s has no extra specs with key %(extra_specs_key)s.")                   \
     X(ImageNotFound, NotFound, 0, false, "nova.exception", "Image %(image_id)s could not be found.") \
+    X(ImageNotAuthorized, NovaError, 0, false, "nova.exception",                                \
+      "Not authorized for image %(image_id)s.")                                                  \
+    X(ImageBadRequest, Invalid, 0, false, "nova.exception",                                      \
+      "Request of image %(image_id)s got BadRequest response: %(response)s")                     \
+    X(GlanceConnectionFailed, NovaError, 0, true, "nova.exception",                              \
+      "Connection to glance host %(server)s failed: %(reason)s")                                 \
     X(KeypairNotFound, NotFound, 0, false, "nova.exception",                                     \
       "Keypair %(name)s not found for user %(user_id)s")                                         \
     X(ServiceNotFound, NotFound, 0, false, "nova.exception",                                     \
