@@ -29,24 +29,8 @@ namespace {
 template <class F>
 asio::awaitable<std::invoke_result_t<F>> RunOn(asio::thread_pool& pool, F fn) {
     using R = std::invoke_result_t<F>;
-    auto executor = co_await asio::this_coro::executor;
-    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&,
-                                            void(std::exception_ptr, R)>(
-        [&pool, executor, fn = std::move(fn)](auto handler) mutable {
-            asio::post(pool, [handler = std::move(handler), fn = std::move(fn), executor]() mutable {
-                std::exception_ptr error;
-                R result{};
-                try {
-                    result = fn();
-                } catch (...) {
-                    error = std::current_exception();
-                }
-                asio::post(executor, [handler = std::move(handler), error,
-                                      result = std::move(result)]() mutable {
-                    handler(error, std::move(result));
-                });
-            });
-        },
+    co_return co_await asio::co_spawn(
+        pool.get_executor(), [fn = std::move(fn)]() mutable -> asio::awaitable<R> { co_return fn(); },
         asio::use_awaitable);
 }
 
@@ -68,7 +52,7 @@ http::response<http::string_body> ToBeast(HttpResponse&& in, unsigned version, b
     for (auto& [name, value] : in.headers) out.insert(name, value);
     out.body() = std::move(in.body);
     out.keep_alive(keep_alive);
-    if (in.status != 204 && in.status != 304) out.prepare_payload();
+    out.prepare_payload();  // also marks 204/304 as bodiless, so keep-alive survives them
     return out;
 }
 
@@ -190,7 +174,14 @@ void HttpServer::Accept() {
                     if (!request.SplitTarget()) {
                         r.response = MakeFault(400, "Malformed request URL");
                     } else {
-                        r = app_.Handle(request);
+                        try {
+                            r = app_.Handle(request);
+                        } catch (const std::exception& e) {
+                            // Applications answer every failure themselves; this is a bug.
+                            NOVA_LOG_ERROR(log_, log::kNoContext, "{} {} failed: {}", request.method,
+                                           request.target, e.what());
+                            r = HttpApplication::Result{MakeFault(500, UnexpectedErrorMessage({})), std::nullopt};
+                        }
                     }
                     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
                     std::string client = remote;

@@ -109,6 +109,16 @@ HttpResponse GlanceApp::ListImages(const HttpRequest& request, const RequestCont
         else if (key == "owner") query.owner = value;
         else if (key == "tag") query.tags.push_back(value);
         else if (key == "marker") query.marker = value;
+        else if (key == "os_hidden") {
+            std::string lower = value;
+            for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            if (lower != "true" && lower != "false") {
+                return GlanceError(400, "Bad Request", "Invalid value '" + value +
+                                                           "' for 'os_hidden' filter. Valid values are "
+                                                           "'true' or 'false'.");
+            }
+            query.hidden = lower == "true";
+        }
         else if (key == "visibility") {
             static const std::set<std::string> kValid = {"community", "public", "private", "shared", "all"};
             if (!kValid.count(value)) {

@@ -162,6 +162,7 @@ std::vector<Image> GlanceImageService::List(const RequestContext& context, const
     if (query.visibility) add("visibility", *query.visibility);
     if (query.owner) add("owner", *query.owner);
     for (const auto& t : query.tags) add("tag", t);
+    if (query.hidden) add("os_hidden", "true");
     if (query.marker) add("marker", *query.marker);
     if (query.limit) add("limit", std::to_string(*query.limit));
     std::vector<Image> images;

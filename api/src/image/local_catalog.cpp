@@ -100,6 +100,7 @@ std::vector<Image> LocalImageCatalog::List(const RequestContext& context, const 
                    !(image.owner && *image.owner == context.project_id)) {
             continue;  // Glance lists community images only when asked for them
         }
+        if (image.os_hidden != query.hidden) continue;
         if (query.name && image.name != *query.name) continue;
         if (query.status && image.status != *query.status) continue;
         if (query.owner && image.owner != *query.owner) continue;

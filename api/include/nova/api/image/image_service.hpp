@@ -49,6 +49,7 @@ struct ImageQuery {
     std::optional<std::string> visibility{};  // nullopt: what the caller may see, as Glance lists
     std::optional<std::string> owner{};
     std::vector<std::string> tags{};          // all must be present
+    bool hidden = false;                      // Glance's os_hidden filter: hidden images only
     std::optional<std::string> marker{};      // an image id: start after it
     std::optional<std::size_t> limit{};
 };
