@@ -3,10 +3,10 @@
 Nova Zed's own validator gives for each, so that nova-cpp's validator is checked against
 Nova's code rather than against hand-copied strings.
 
-Needs Nova Zed's sources (nova/api/validation, nova/exception.py, ...) extracted under
-NOVA_SRC (default /tmp/nova-zed) and Debian's python3-jsonschema and oslo libraries:
+Needs Nova Zed as Debian packages it (python3-nova 26.x, which brings python3-jsonschema
+and the oslo libraries); nothing is fetched or built:
 
-    git -C <nova.git> archive 26.2.2 nova | tar x -C /tmp/nova-zed
+    apt-get install -y --no-install-recommends python3-nova
     /usr/bin/python3 api/tools/gen_validation_vectors.py > api/tests/data/validation_vectors.jsonl
 """
 import importlib
@@ -15,9 +15,9 @@ import os
 import sys
 import types
 
-NOVA_SRC = os.environ.get("NOVA_SRC", "/tmp/nova-zed")
-sys.path.insert(0, NOVA_SRC)
 import nova  # noqa: E402
+
+NOVA_SRC = os.path.dirname(os.path.dirname(nova.__file__))
 
 # Import only the validation package, not the whole service.
 objects = types.ModuleType("nova.objects")
