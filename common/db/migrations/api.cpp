@@ -13,7 +13,7 @@ std::string T(std::string body) { return body + kTable; }
 std::vector<Migration> ApiMigrations() {
     return {
         {1, "cells v2 mappings",
-         {T(R"(CREATE TABLE IF NOT EXISTS cell_mappings (
+         {T(R"SQL(CREATE TABLE IF NOT EXISTS cell_mappings (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 uuid VARCHAR(36) NOT NULL,
@@ -21,16 +21,16 @@ std::vector<Migration> ApiMigrations() {
                 transport_url TEXT NULL,
                 database_connection TEXT NULL,
                 disabled TINYINT(1) NOT NULL DEFAULT 0,
-                UNIQUE KEY uniq_cell_mappings0uuid (uuid))"),
-          T(R"(CREATE TABLE IF NOT EXISTS host_mappings (
+                UNIQUE KEY uniq_cell_mappings0uuid (uuid)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS host_mappings (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 cell_id INT NOT NULL,
                 host VARCHAR(255) NOT NULL,
                 UNIQUE KEY uniq_host_mappings0host (host),
                 KEY host_idx (host),
-                CONSTRAINT host_mappings_cell_fk FOREIGN KEY (cell_id) REFERENCES cell_mappings (id))"),
-          T(R"(CREATE TABLE IF NOT EXISTS instance_mappings (
+                CONSTRAINT host_mappings_cell_fk FOREIGN KEY (cell_id) REFERENCES cell_mappings (id)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS instance_mappings (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 instance_uuid VARCHAR(36) NOT NULL,
@@ -42,15 +42,15 @@ std::vector<Migration> ApiMigrations() {
                 KEY project_id_idx (project_id),
                 KEY instance_mappings_user_id_project_id_idx (user_id, project_id),
                 KEY instance_mappings_cell_id_idx (cell_id),
-                CONSTRAINT instance_mappings_cell_fk FOREIGN KEY (cell_id) REFERENCES cell_mappings (id))")}},
+                CONSTRAINT instance_mappings_cell_fk FOREIGN KEY (cell_id) REFERENCES cell_mappings (id)))SQL")}},
         {2, "scheduling records: request specs and build requests",
-         {T(R"(CREATE TABLE IF NOT EXISTS request_specs (
+         {T(R"SQL(CREATE TABLE IF NOT EXISTS request_specs (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 instance_uuid VARCHAR(36) NOT NULL,
                 spec MEDIUMTEXT NOT NULL,
-                UNIQUE KEY uniq_request_specs0instance_uuid (instance_uuid))"),
-          T(R"(CREATE TABLE IF NOT EXISTS build_requests (
+                UNIQUE KEY uniq_request_specs0instance_uuid (instance_uuid)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS build_requests (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 instance_uuid VARCHAR(36) NULL,
@@ -59,9 +59,9 @@ std::vector<Migration> ApiMigrations() {
                 block_device_mappings MEDIUMTEXT NULL,
                 tags TEXT NULL,
                 UNIQUE KEY uniq_build_requests0instance_uuid (instance_uuid),
-                KEY build_requests_project_id_idx (project_id))")}},
+                KEY build_requests_project_id_idx (project_id)))SQL")}},
         {3, "flavors, key pairs, server groups, aggregates",
-         {T(R"(CREATE TABLE IF NOT EXISTS flavors (
+         {T(R"SQL(CREATE TABLE IF NOT EXISTS flavors (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 name VARCHAR(255) NOT NULL,
@@ -77,8 +77,8 @@ std::vector<Migration> ApiMigrations() {
                 is_public TINYINT(1) NULL DEFAULT 1,
                 description TEXT NULL,
                 UNIQUE KEY uniq_flavors0flavorid (flavorid),
-                UNIQUE KEY uniq_flavors0name (name))"),
-          T(R"(CREATE TABLE IF NOT EXISTS flavor_extra_specs (
+                UNIQUE KEY uniq_flavors0name (name)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS flavor_extra_specs (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 flavor_id INT NOT NULL,
@@ -86,15 +86,15 @@ std::vector<Migration> ApiMigrations() {
                 value VARCHAR(255) NULL,
                 UNIQUE KEY uniq_flavor_extra_specs0flavor_id0key (flavor_id, `key`),
                 KEY flavor_extra_specs_flavor_id_key_idx (flavor_id, `key`),
-                CONSTRAINT flavor_extra_specs_flavor_fk FOREIGN KEY (flavor_id) REFERENCES flavors (id))"),
-          T(R"(CREATE TABLE IF NOT EXISTS flavor_projects (
+                CONSTRAINT flavor_extra_specs_flavor_fk FOREIGN KEY (flavor_id) REFERENCES flavors (id)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS flavor_projects (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 flavor_id INT NOT NULL,
                 project_id VARCHAR(255) NOT NULL,
                 UNIQUE KEY uniq_flavor_projects0flavor_id0project_id (flavor_id, project_id),
-                CONSTRAINT flavor_projects_flavor_fk FOREIGN KEY (flavor_id) REFERENCES flavors (id))"),
-          T(R"(CREATE TABLE IF NOT EXISTS key_pairs (
+                CONSTRAINT flavor_projects_flavor_fk FOREIGN KEY (flavor_id) REFERENCES flavors (id)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS key_pairs (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 name VARCHAR(255) NOT NULL,
@@ -102,8 +102,8 @@ std::vector<Migration> ApiMigrations() {
                 fingerprint VARCHAR(255) NULL,
                 public_key TEXT NULL,
                 type ENUM('ssh', 'x509') NOT NULL DEFAULT 'ssh',
-                UNIQUE KEY uniq_key_pairs0user_id0name (user_id, name))"),
-          T(R"(CREATE TABLE IF NOT EXISTS instance_groups (
+                UNIQUE KEY uniq_key_pairs0user_id0name (user_id, name)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS instance_groups (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 user_id VARCHAR(255) NULL,
@@ -111,38 +111,38 @@ std::vector<Migration> ApiMigrations() {
                 uuid VARCHAR(36) NOT NULL,
                 name VARCHAR(255) NULL,
                 UNIQUE KEY uniq_instance_groups0uuid (uuid),
-                KEY instance_groups_project_id_idx (project_id))"),
-          T(R"(CREATE TABLE IF NOT EXISTS instance_group_policy (
+                KEY instance_groups_project_id_idx (project_id)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS instance_group_policy (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 policy VARCHAR(255) NULL,
                 group_id INT NOT NULL,
                 rules TEXT NULL,
                 KEY instance_group_policy_policy_idx (policy),
-                CONSTRAINT instance_group_policy_group_fk FOREIGN KEY (group_id) REFERENCES instance_groups (id))"),
-          T(R"(CREATE TABLE IF NOT EXISTS instance_group_member (
+                CONSTRAINT instance_group_policy_group_fk FOREIGN KEY (group_id) REFERENCES instance_groups (id)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS instance_group_member (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 instance_uuid VARCHAR(255) NULL,
                 group_id INT NOT NULL,
                 KEY instance_group_member_instance_idx (instance_uuid),
                 UNIQUE KEY uniq_instance_group_member0group_id0instance_uuid (group_id, instance_uuid),
-                CONSTRAINT instance_group_member_group_fk FOREIGN KEY (group_id) REFERENCES instance_groups (id))"),
-          T(R"(CREATE TABLE IF NOT EXISTS aggregates (
+                CONSTRAINT instance_group_member_group_fk FOREIGN KEY (group_id) REFERENCES instance_groups (id)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS aggregates (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 uuid VARCHAR(36) NULL,
                 name VARCHAR(255) NULL,
                 UNIQUE KEY uniq_aggregate0name (name),
-                KEY aggregate_uuid_idx (uuid))"),
-          T(R"(CREATE TABLE IF NOT EXISTS aggregate_hosts (
+                KEY aggregate_uuid_idx (uuid)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS aggregate_hosts (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 host VARCHAR(255) NULL,
                 aggregate_id INT NOT NULL,
                 UNIQUE KEY uniq_aggregate_hosts0host0aggregate_id (host, aggregate_id),
-                CONSTRAINT aggregate_hosts_aggregate_fk FOREIGN KEY (aggregate_id) REFERENCES aggregates (id))"),
-          T(R"(CREATE TABLE IF NOT EXISTS aggregate_metadata (
+                CONSTRAINT aggregate_hosts_aggregate_fk FOREIGN KEY (aggregate_id) REFERENCES aggregates (id)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS aggregate_metadata (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 aggregate_id INT NOT NULL,
@@ -150,16 +150,16 @@ std::vector<Migration> ApiMigrations() {
                 value VARCHAR(255) NOT NULL,
                 UNIQUE KEY uniq_aggregate_metadata0aggregate_id0key (aggregate_id, `key`),
                 KEY aggregate_metadata_key_idx (`key`),
-                CONSTRAINT aggregate_metadata_aggregate_fk FOREIGN KEY (aggregate_id) REFERENCES aggregates (id))")}},
+                CONSTRAINT aggregate_metadata_aggregate_fk FOREIGN KEY (aggregate_id) REFERENCES aggregates (id)))SQL")}},
         {4, "quotas and usages",
-         {T(R"(CREATE TABLE IF NOT EXISTS quotas (
+         {T(R"SQL(CREATE TABLE IF NOT EXISTS quotas (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 project_id VARCHAR(255) NULL,
                 resource VARCHAR(255) NOT NULL,
                 hard_limit INT NULL,
-                UNIQUE KEY uniq_quotas0project_id0resource (project_id, resource))"),
-          T(R"(CREATE TABLE IF NOT EXISTS project_user_quotas (
+                UNIQUE KEY uniq_quotas0project_id0resource (project_id, resource)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS project_user_quotas (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 project_id VARCHAR(255) NOT NULL,
@@ -168,15 +168,15 @@ std::vector<Migration> ApiMigrations() {
                 hard_limit INT NULL,
                 UNIQUE KEY uniq_project_user_quotas0user_id0project_id0resource (user_id, project_id, resource),
                 KEY project_user_quotas_project_id_idx (project_id),
-                KEY project_user_quotas_user_id_idx (user_id))"),
-          T(R"(CREATE TABLE IF NOT EXISTS quota_classes (
+                KEY project_user_quotas_user_id_idx (user_id)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS quota_classes (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 class_name VARCHAR(255) NULL,
                 resource VARCHAR(255) NULL,
                 hard_limit INT NULL,
-                KEY quota_classes_class_name_idx (class_name))"),
-          T(R"(CREATE TABLE IF NOT EXISTS quota_usages (
+                KEY quota_classes_class_name_idx (class_name)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS quota_usages (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 project_id VARCHAR(255) NULL,
@@ -187,9 +187,9 @@ std::vector<Migration> ApiMigrations() {
                 until_refresh INT NULL,
                 UNIQUE KEY uniq_quota_usages0project_id0user_id0resource (project_id, user_id, resource),
                 KEY quota_usages_project_id_idx (project_id),
-                KEY quota_usages_user_id_idx (user_id))")}},
+                KEY quota_usages_user_id_idx (user_id)))SQL")}},
         {5, "placement: resource providers, inventories, consumers, allocations",
-         {T(R"(CREATE TABLE IF NOT EXISTS resource_providers (
+         {T(R"SQL(CREATE TABLE IF NOT EXISTS resource_providers (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 uuid VARCHAR(36) NOT NULL,
@@ -200,8 +200,8 @@ std::vector<Migration> ApiMigrations() {
                 UNIQUE KEY uniq_resource_providers0uuid (uuid),
                 UNIQUE KEY uniq_resource_providers0name (name),
                 KEY resource_providers_root_provider_id_idx (root_provider_id),
-                KEY resource_providers_parent_provider_id_idx (parent_provider_id))"),
-          T(R"(CREATE TABLE IF NOT EXISTS inventories (
+                KEY resource_providers_parent_provider_id_idx (parent_provider_id)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS inventories (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 resource_provider_id INT NOT NULL,
@@ -214,8 +214,8 @@ std::vector<Migration> ApiMigrations() {
                 allocation_ratio FLOAT NOT NULL DEFAULT 1,
                 UNIQUE KEY uniq_inventories0resource_provider_resource_class (resource_provider_id, resource_class),
                 KEY inventories_resource_class_idx (resource_class),
-                CONSTRAINT inventories_provider_fk FOREIGN KEY (resource_provider_id) REFERENCES resource_providers (id))"),
-          T(R"(CREATE TABLE IF NOT EXISTS consumers (
+                CONSTRAINT inventories_provider_fk FOREIGN KEY (resource_provider_id) REFERENCES resource_providers (id)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS consumers (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 uuid VARCHAR(36) NOT NULL,
@@ -223,8 +223,8 @@ std::vector<Migration> ApiMigrations() {
                 user_id VARCHAR(255) NOT NULL,
                 generation INT NOT NULL DEFAULT 0,
                 UNIQUE KEY uniq_consumers0uuid (uuid),
-                KEY consumers_project_id_user_id_uuid_idx (project_id, user_id, uuid))"),
-          T(R"(CREATE TABLE IF NOT EXISTS allocations (
+                KEY consumers_project_id_user_id_uuid_idx (project_id, user_id, uuid)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS allocations (
                 created_at DATETIME NULL, updated_at DATETIME NULL,
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 resource_provider_id INT NOT NULL,
@@ -234,7 +234,7 @@ std::vector<Migration> ApiMigrations() {
                 KEY allocations_resource_provider_class_used_idx (resource_provider_id, resource_class, used),
                 KEY allocations_consumer_id_idx (consumer_id),
                 KEY allocations_resource_class_idx (resource_class),
-                CONSTRAINT allocations_provider_fk FOREIGN KEY (resource_provider_id) REFERENCES resource_providers (id))")}},
+                CONSTRAINT allocations_provider_fk FOREIGN KEY (resource_provider_id) REFERENCES resource_providers (id)))SQL")}},
     };
 }
 

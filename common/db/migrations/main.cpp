@@ -18,7 +18,7 @@ std::string T(std::string body) { return body + kTable; }
 std::vector<Migration> MainMigrations() {
     return {
         {1, "instances, their extra records, metadata and faults",
-         {T(R"(CREATE TABLE IF NOT EXISTS instances ()" NOVA_SOFT_DELETE_COLUMNS R"(
+         {T(R"SQL(CREATE TABLE IF NOT EXISTS instances ()SQL" NOVA_SOFT_DELETE_COLUMNS R"SQL(
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 internal_id INT NULL,
                 user_id VARCHAR(255) NULL,
@@ -78,8 +78,8 @@ std::vector<Migration> MainMigrations() {
                 KEY instances_host_node_deleted_idx (host, node, deleted),
                 KEY instances_host_deleted_cleaned_idx (host, deleted, cleaned),
                 KEY instances_deleted_created_at_idx (deleted, created_at),
-                KEY instances_updated_at_project_id_idx (updated_at, project_id))"),
-          T(R"(CREATE TABLE IF NOT EXISTS instance_extra ()" NOVA_SOFT_DELETE_COLUMNS R"(
+                KEY instances_updated_at_project_id_idx (updated_at, project_id)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS instance_extra ()SQL" NOVA_SOFT_DELETE_COLUMNS R"SQL(
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 instance_uuid VARCHAR(36) NOT NULL,
                 device_metadata TEXT NULL,
@@ -92,22 +92,22 @@ std::vector<Migration> MainMigrations() {
                 trusted_certs TEXT NULL,
                 resources TEXT NULL,
                 KEY instance_extra_idx (instance_uuid),
-                CONSTRAINT instance_extra_instance_uuid_fkey FOREIGN KEY (instance_uuid) REFERENCES instances (uuid))"),
-          T(R"(CREATE TABLE IF NOT EXISTS instance_metadata ()" NOVA_SOFT_DELETE_COLUMNS R"(
+                CONSTRAINT instance_extra_instance_uuid_fkey FOREIGN KEY (instance_uuid) REFERENCES instances (uuid)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS instance_metadata ()SQL" NOVA_SOFT_DELETE_COLUMNS R"SQL(
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 `key` VARCHAR(255) NULL,
                 value VARCHAR(255) NULL,
                 instance_uuid VARCHAR(36) NULL,
                 KEY instance_metadata_instance_uuid_idx (instance_uuid),
-                CONSTRAINT instance_metadata_instance_uuid_fkey FOREIGN KEY (instance_uuid) REFERENCES instances (uuid))"),
-          T(R"(CREATE TABLE IF NOT EXISTS instance_system_metadata ()" NOVA_SOFT_DELETE_COLUMNS R"(
+                CONSTRAINT instance_metadata_instance_uuid_fkey FOREIGN KEY (instance_uuid) REFERENCES instances (uuid)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS instance_system_metadata ()SQL" NOVA_SOFT_DELETE_COLUMNS R"SQL(
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 instance_uuid VARCHAR(36) NOT NULL,
                 `key` VARCHAR(255) NOT NULL,
                 value VARCHAR(255) NULL,
                 KEY instance_uuid (instance_uuid),
-                CONSTRAINT instance_system_metadata_ibfk_1 FOREIGN KEY (instance_uuid) REFERENCES instances (uuid))"),
-          T(R"(CREATE TABLE IF NOT EXISTS instance_faults ()" NOVA_SOFT_DELETE_COLUMNS R"(
+                CONSTRAINT instance_system_metadata_ibfk_1 FOREIGN KEY (instance_uuid) REFERENCES instances (uuid)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS instance_faults ()SQL" NOVA_SOFT_DELETE_COLUMNS R"SQL(
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 instance_uuid VARCHAR(36) NULL,
                 code INT NOT NULL,
@@ -116,9 +116,9 @@ std::vector<Migration> MainMigrations() {
                 host VARCHAR(255) NULL,
                 KEY instance_faults_host_idx (host),
                 KEY instance_faults_instance_uuid_deleted_created_at_idx (instance_uuid, deleted, created_at),
-                CONSTRAINT fk_instance_faults_instance_uuid FOREIGN KEY (instance_uuid) REFERENCES instances (uuid))")}},
+                CONSTRAINT fk_instance_faults_instance_uuid FOREIGN KEY (instance_uuid) REFERENCES instances (uuid)))SQL")}},
         {2, "instance actions and their events",
-         {T(R"(CREATE TABLE IF NOT EXISTS instance_actions ()" NOVA_SOFT_DELETE_COLUMNS R"(
+         {T(R"SQL(CREATE TABLE IF NOT EXISTS instance_actions ()SQL" NOVA_SOFT_DELETE_COLUMNS R"SQL(
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 action VARCHAR(255) NULL,
                 instance_uuid VARCHAR(36) NULL,
@@ -131,8 +131,8 @@ std::vector<Migration> MainMigrations() {
                 KEY instance_uuid_idx (instance_uuid),
                 KEY request_id_idx (request_id),
                 KEY instance_actions_instance_uuid_updated_at_idx (instance_uuid, updated_at),
-                CONSTRAINT fk_instance_actions_instance_uuid FOREIGN KEY (instance_uuid) REFERENCES instances (uuid))"),
-          T(R"(CREATE TABLE IF NOT EXISTS instance_actions_events ()" NOVA_SOFT_DELETE_COLUMNS R"(
+                CONSTRAINT fk_instance_actions_instance_uuid FOREIGN KEY (instance_uuid) REFERENCES instances (uuid)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS instance_actions_events ()SQL" NOVA_SOFT_DELETE_COLUMNS R"SQL(
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 event VARCHAR(255) NULL,
                 action_id INT NULL,
@@ -143,9 +143,9 @@ std::vector<Migration> MainMigrations() {
                 host VARCHAR(255) NULL,
                 details TEXT NULL,
                 KEY instance_actions_events_action_id_idx (action_id),
-                CONSTRAINT instance_actions_events_ibfk_1 FOREIGN KEY (action_id) REFERENCES instance_actions (id))")}},
+                CONSTRAINT instance_actions_events_ibfk_1 FOREIGN KEY (action_id) REFERENCES instance_actions (id)))SQL")}},
         {3, "services and compute nodes",
-         {T(R"(CREATE TABLE IF NOT EXISTS services ()" NOVA_SOFT_DELETE_COLUMNS R"(
+         {T(R"SQL(CREATE TABLE IF NOT EXISTS services ()SQL" NOVA_SOFT_DELETE_COLUMNS R"SQL(
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 uuid VARCHAR(36) NULL,
                 host VARCHAR(255) NULL,
@@ -160,8 +160,8 @@ std::vector<Migration> MainMigrations() {
                 UNIQUE KEY uniq_services0host0topic0deleted (host, topic, deleted),
                 UNIQUE KEY uniq_services0host0binary0deleted (host, `binary`, deleted),
                 UNIQUE KEY services_uuid_idx (uuid),
-                KEY services_host_idx (host))"),
-          T(R"(CREATE TABLE IF NOT EXISTS compute_nodes ()" NOVA_SOFT_DELETE_COLUMNS R"(
+                KEY services_host_idx (host)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS compute_nodes ()SQL" NOVA_SOFT_DELETE_COLUMNS R"SQL(
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 service_id INT NULL,
                 host VARCHAR(255) NULL,
@@ -194,9 +194,9 @@ std::vector<Migration> MainMigrations() {
                 mapped INT NULL DEFAULT 0,
                 UNIQUE KEY compute_nodes_uuid_idx (uuid),
                 UNIQUE KEY uniq_compute_nodes0host0hypervisor_hostname0deleted (host, hypervisor_hostname, deleted),
-                KEY compute_nodes_host_idx (host))")}},
+                KEY compute_nodes_host_idx (host)))SQL")}},
         {4, "migrations",
-         {T(R"(CREATE TABLE IF NOT EXISTS migrations ()" NOVA_SOFT_DELETE_COLUMNS R"(
+         {T(R"SQL(CREATE TABLE IF NOT EXISTS migrations ()SQL" NOVA_SOFT_DELETE_COLUMNS R"SQL(
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 source_compute VARCHAR(255) NULL,
                 dest_compute VARCHAR(255) NULL,
@@ -221,9 +221,9 @@ std::vector<Migration> MainMigrations() {
                 project_id VARCHAR(255) NULL,
                 UNIQUE KEY migrations_uuid (uuid),
                 KEY migrations_instance_uuid_and_status_idx (deleted, instance_uuid, status),
-                KEY migrations_by_host_nodes_and_status_idx (deleted, source_compute, dest_compute, source_node, dest_node, status),
+                KEY migrations_by_host_nodes_and_status_idx (deleted, source_compute(100), dest_compute(100), source_node(100), dest_node(100), status(100)),
                 KEY migrations_updated_at_idx (updated_at),
-                CONSTRAINT fk_migrations_instance_uuid FOREIGN KEY (instance_uuid) REFERENCES instances (uuid))"),
+                CONSTRAINT fk_migrations_instance_uuid FOREIGN KEY (instance_uuid) REFERENCES instances (uuid)))SQL"),
           // The resource tracker lists the migrations coming to its host.
           "CREATE INDEX IF NOT EXISTS migrations_dest_compute_id_deleted_idx"
           " ON migrations (dest_compute, deleted)"}},

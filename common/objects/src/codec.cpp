@@ -360,6 +360,27 @@ void FromPrimitive(const Json& primitive, Message& object) {
     }
 }
 
+Json FieldToPrimitive(const Message& object, std::string_view field) {
+    const auto& f = FieldOf(object, field);
+    const auto* state = State(object);
+    if (HasValue(object, f)) return FieldToJson(object, f, state);
+    if (state && Contains(state->null_fields(), field)) return nullptr;
+    if (f.is_repeated() && state && Contains(state->empty_fields(), field)) {
+        return f.is_map() ? Json::object() : Json::array();
+    }
+    Bad(*object.GetDescriptor(), &f, "is not set");
+}
+
+void FieldFromPrimitive(Message& object, std::string_view field, const Json& value) {
+    const auto& f = FieldOf(object, field);
+    Unset(object, field);
+    if (value.is_null()) {
+        SetNull(object, field);
+        return;
+    }
+    JsonToField(object, f, value, MutableState(object));
+}
+
 std::unique_ptr<Message> FromPrimitiveAny(const Json& primitive) {
     if (!primitive.is_object() || !primitive.contains("nova_object.name") ||
         !primitive["nova_object.name"].is_string()) {

@@ -86,6 +86,12 @@ void FromPrimitive(const Json& primitive, Message& object);
 // Reads a primitive of any known object type.
 std::unique_ptr<Message> FromPrimitiveAny(const Json& primitive);
 
+// One field's value as it appears in nova_object.data (null for None); throws when unset.
+// Stores use these to keep lists, dicts and child objects in TEXT columns.
+Json FieldToPrimitive(const Message& object, std::string_view field);
+// Sets one field from its nova_object.data value (null makes it None).
+void FieldFromPrimitive(Message& object, std::string_view field, const Json& value);
+
 template <class T>
 T FromPrimitiveAs(const Json& primitive) {
     T object;
