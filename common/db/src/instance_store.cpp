@@ -4,6 +4,7 @@
 
 #include "nova/common/error.hpp"
 #include "nova/objects/instance_fault.pb.h"
+#include "nova/objects/options.pb.h"
 #include "object_table.hpp"
 
 namespace nova::db {
@@ -353,7 +354,13 @@ private:
                 }
                 for (auto [key, field] : {std::pair{"cur", "flavor"}, std::pair{"old", "old_flavor"},
                                           std::pair{"new", "new_flavor"}}) {
-                    if (flavors.contains(key)) objects::FieldFromPrimitive(*inst, field, flavors[key]);
+                    if (!flavors.contains(key)) continue;
+                    if (!flavors[key].is_null()) {
+                        objects::FieldFromPrimitive(*inst, field, flavors[key]);
+                    } else if (inst->GetDescriptor()->FindFieldByName(field)->options().GetExtension(
+                                   objects::nullable)) {
+                        objects::SetNull(*inst, field);
+                    }
                 }
             }
         }

@@ -137,8 +137,9 @@ std::uint64_t ObjectTable::Update(Session& s, Message& object, const std::set<st
     std::string sets;
     Params values;
     for (const auto& [f, column] : columns_) {
+        // Ids, timestamps and soft delete are the store's to write, never an object's.
         if (!fields.contains(f->name()) || f->name() == "id" || f->name() == "created_at" ||
-            f->name() == "updated_at") {
+            f->name() == "updated_at" || f->name() == "deleted" || f->name() == "deleted_at") {
             continue;
         }
         sets += (sets.empty() ? "" : ", ") + Quote(column) + " = ?";

@@ -4,6 +4,8 @@
 // the coroutine resumes on its own executor with the result, or the exception.
 //
 //   auto inst = co_await db::RunBlocking(blocking_pool, [&] { return store.GetByUuid(id); });
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs std::exchange
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>

@@ -13,10 +13,23 @@
 namespace nova::db {
 
 // Instance::save's expected_task_state / expected_vm_state: the values (None included) the
-// row must still have for the update to happen.
+// row must still have for the update to happen:
+//   store.Save(inst, InstanceExpectations::TaskState({std::nullopt}));   // [None]
 struct InstanceExpectations {
-    std::optional<std::vector<std::optional<std::string>>> task_state;
-    std::optional<std::vector<std::optional<std::string>>> vm_state;
+    using States = std::vector<std::optional<std::string>>;
+    std::optional<States> task_state;
+    std::optional<States> vm_state;
+
+    static InstanceExpectations TaskState(States states) {
+        InstanceExpectations e;
+        e.task_state = std::move(states);
+        return e;
+    }
+    static InstanceExpectations VmState(States states) {
+        InstanceExpectations e;
+        e.vm_state = std::move(states);
+        return e;
+    }
 };
 
 // What InstanceList.get_by_filters takes that the services use.
