@@ -161,7 +161,6 @@ def since_from_make_compatible(fn, field_names):
                     for c in ast.walk(sub):
                         if isinstance(c, ast.Constant) and c.value in field_names:
                             found.setdefault(c.value, bound)
-                # `for key in ('a', 'b'): primitive.pop(key)` style loops
     def version_bound(test):
         for sub in ast.walk(test):
             if (isinstance(sub, ast.Compare) and isinstance(sub.ops[0], ast.Lt) and
@@ -171,12 +170,8 @@ def since_from_make_compatible(fn, field_names):
                     return (elts[0].value, elts[1].value)
         return None
 
-    for st in fn.body:
-        if isinstance(st, ast.For):
-            b = None
-            # for field in ('a', 'b') under an enclosing if
-        visit([st], None)
-    # loops over literal tuples inside version blocks
+    visit(fn.body, None)
+    # `for key in ('a', 'b'): primitive.pop(key)` inside a version block
     for node in ast.walk(fn):
         if isinstance(node, ast.If):
             b = version_bound(node.test)
