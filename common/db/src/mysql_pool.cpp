@@ -30,6 +30,8 @@ constexpr int kConnectTimeoutSeconds = 10;
 // A statement that takes longer than this is treated as a lost connection (it is, or the
 // server is stuck): InnoDB's own lock wait timeout (50 s) fires well before.
 constexpr int kReadWriteTimeoutSeconds = 120;
+// Prepared statements kept per connection.
+constexpr std::size_t kMaxCachedStatements = 256;
 
 spdlog::logger& Log() { return log::Get("nova.db"); }
 
@@ -114,8 +116,9 @@ private:
         auto key = std::string(text);
         auto it = statements_.find(key);
         if (it == statements_.end()) {
-            // A few hundred distinct statements at most: the cache is the set of SQL texts in
-            // the code, never built from values.
+            // SQL texts come from the code (never from values), but UPDATEs name the changed
+            // columns, so bound the cache anyway.
+            if (statements_.size() >= kMaxCachedStatements) statements_.clear();
             it = statements_.emplace(key, std::unique_ptr<sql::PreparedStatement>(
                                               conn_->prepareStatement(key)))
                      .first;

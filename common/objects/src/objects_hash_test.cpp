@@ -37,7 +37,7 @@ const std::map<std::string, std::string> kObjectFingerprints = {
     {"HostMapping", "1.0-3bae401b42e9faaa"},
     {"ImageMeta", "1.8-e7785be8e46198b9"},
     {"ImageMetaPayload", "1.0-fc1803aab457ee50"},
-    {"ImageMetaProps", "1.34-0aa1a91069de8671"},
+    {"ImageMetaProps", "1.34-cd5093a80017f7f8"},
     {"ImageMetaPropsPayload", "1.12-14650fb0739d0383"},
     {"Instance", "2.7-f170d6a597f66b90"},
     {"InstanceAction", "1.2-d1ea52e272016662"},

@@ -46,8 +46,7 @@ bool IsListObject(const Descriptor& type) {
 }
 
 void StripTracking(Message& object) {
-    if (const auto* s = State(object)) {
-        (void)s;
+    if (State(object) != nullptr) {
         auto& state = MutableState(object);
         state.clear_changes();
         state.clear_baseline();

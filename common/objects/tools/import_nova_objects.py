@@ -148,7 +148,14 @@ def since_from_make_compatible(fn, field_names):
         for st in stmts:
             if isinstance(st, ast.If):
                 b = version_bound(st.test)
-                visit(st.body, b or bound)
+                if b:
+                    visit(st.body, b)
+                elif is_presence_check(st.test):
+                    visit(st.body, bound)
+                else:
+                    # Removed only for some values (hw_watchdog_action='disabled'): the
+                    # field itself is older.
+                    visit(st.body, None)
                 visit(st.orelse, bound)
             elif isinstance(st, (ast.For, ast.With)):
                 visit(st.body, bound)
@@ -161,6 +168,10 @@ def since_from_make_compatible(fn, field_names):
                     for c in ast.walk(sub):
                         if isinstance(c, ast.Constant) and c.value in field_names:
                             found.setdefault(c.value, bound)
+    def is_presence_check(test):
+        return (isinstance(test, ast.Compare) and isinstance(test.ops[0], ast.In) and
+                isinstance(test.left, ast.Constant))
+
     def version_bound(test):
         for sub in ast.walk(test):
             if (isinstance(sub, ast.Compare) and isinstance(sub.ops[0], ast.Lt) and
