@@ -2,10 +2,16 @@
 // here. After changing an object's proto, bump its (obj_version) and update its line below.
 #include <doctest/doctest.h>
 
+#include <google/protobuf/descriptor.pb.h>
+
+#include <functional>
 #include <map>
+#include <set>
 #include <string>
 
+#include "nova/objects/flavor.pb.h"
 #include "nova/objects/object.hpp"
+#include "nova/objects/options.pb.h"
 
 using namespace nova::objects;
 
@@ -127,4 +133,78 @@ TEST_CASE("the fingerprint follows the schema and the version") {
     auto fp = SchemaFingerprint(*instance);
     CHECK(fp.rfind("2.7-", 0) == 0);
     CHECK(fp != SchemaFingerprint(*FindObjectType("InstanceList")));
+}
+
+namespace {
+
+// Flavor's schema rebuilt in a private pool after `edit`: what a developer's change to
+// flavor.proto would produce.
+std::string FingerprintOfEditedFlavor(const std::function<void(google::protobuf::DescriptorProto&)>& edit) {
+    google::protobuf::DescriptorPool pool;
+    // Dependencies first, then flavor.proto with the edit applied.
+    std::function<void(const google::protobuf::FileDescriptor*)> add = [&](const google::protobuf::FileDescriptor* f) {
+        if (pool.FindFileByName(f->name())) return;
+        for (int i = 0; i < f->dependency_count(); ++i) add(f->dependency(i));
+        google::protobuf::FileDescriptorProto proto;
+        f->CopyTo(&proto);
+        if (f == nova::objects::Flavor::descriptor()->file()) {
+            for (auto& m : *proto.mutable_message_type()) {
+                if (m.name() == "Flavor") edit(m);
+            }
+        }
+        REQUIRE(pool.BuildFile(proto) != nullptr);
+    };
+    add(nova::objects::Flavor::descriptor()->file());
+    return SchemaFingerprint(*pool.FindMessageTypeByName("nova.objects.Flavor"));
+}
+
+}  // namespace
+
+TEST_CASE("any change to a field changes the fingerprint") {
+    const auto unchanged = FingerprintOfEditedFlavor([](auto&) {});
+    CHECK(unchanged == SchemaFingerprint(*nova::objects::Flavor::descriptor()));
+    auto field = [](google::protobuf::DescriptorProto& m, const std::string& name) {
+        for (auto& f : *m.mutable_field()) {
+            if (f.name() == name) return &f;
+        }
+        FAIL("no field " << name);
+        return static_cast<google::protobuf::FieldDescriptorProto*>(nullptr);
+    };
+    std::set<std::string> seen{unchanged};
+    auto differs = [&](const std::string& what, auto edit) {
+        auto fp = FingerprintOfEditedFlavor(edit);
+        CHECK_MESSAGE(!seen.contains(fp), what);
+        seen.insert(fp);
+    };
+    differs("a new field", [](auto& m) {
+        auto* f = m.add_field();
+        f->set_name("new_field");
+        f->set_number(20);
+        f->set_type(google::protobuf::FieldDescriptorProto::TYPE_STRING);
+        f->set_label(google::protobuf::FieldDescriptorProto::LABEL_OPTIONAL);
+    });
+    differs("a field's type", [&](auto& m) {
+        field(m, "vcpus")->set_type(google::protobuf::FieldDescriptorProto::TYPE_STRING);
+    });
+    differs("a field's name", [&](auto& m) { field(m, "swap")->set_name("swap_mb"); });
+    differs("nullability", [&](auto& m) {
+        field(m, "vcpus")->mutable_options()->SetExtension(nova::objects::nullable, true);
+    });
+    differs("the Nova type", [&](auto& m) {
+        field(m, "flavorid")->mutable_options()->SetExtension(nova::objects::nova_type, "UUIDField");
+    });
+    differs("a field's version", [&](auto& m) {
+        field(m, "description")->mutable_options()->SetExtension(nova::objects::since, "1.1");
+    });
+    differs("a removed field", [](auto& m) {
+        for (int i = 0; i < m.field_size(); ++i) {
+            if (m.field(i).name() == "projects") m.mutable_field()->DeleteSubrange(i, 1);
+        }
+    });
+    // The state field is bookkeeping, not schema.
+    CHECK(FingerprintOfEditedFlavor([](auto& m) { m.mutable_field()->RemoveLast(); }) == unchanged);
+    // The version is part of it: bumping the version is what makes the table line change.
+    differs("the object version", [](auto& m) {
+        m.mutable_options()->SetExtension(nova::objects::obj_version, "1.3");
+    });
 }
