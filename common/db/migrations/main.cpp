@@ -1,5 +1,6 @@
-// A cell database (nova_cell0, nova, ...): instances and what hangs off them, services,
-// compute nodes, migrations. Tables, columns and index names follow Nova's
+// A cell database (nova_cell0, nova, ...): instances and what hangs off them (extra, metadata,
+// faults, actions, network info cache, block device mappings), services, compute nodes,
+// migrations. Tables, columns and index names follow Nova's
 // (nova/db/main/models.py at Zed). Soft delete as Nova does it: `deleted` is 0 for a live row
 // and the row's id once deleted (so unique keys that include `deleted` allow re-creation),
 // with `deleted_at` set.
@@ -227,6 +228,45 @@ std::vector<Migration> MainMigrations() {
           // The resource tracker lists the migrations coming to its host.
           "CREATE INDEX IF NOT EXISTS migrations_dest_compute_id_deleted_idx"
           " ON migrations (dest_compute, deleted)"}},
+        {5, "network info caches and block device mappings (what computes save through the conductor)",
+         {T(R"SQL(CREATE TABLE IF NOT EXISTS instance_info_caches ()SQL" NOVA_SOFT_DELETE_COLUMNS R"SQL(
+                id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+                network_info MEDIUMTEXT NULL,
+                instance_uuid VARCHAR(36) NOT NULL,
+                UNIQUE KEY uniq_instance_info_caches0instance_uuid (instance_uuid),
+                CONSTRAINT instance_info_caches_instance_uuid_fkey FOREIGN KEY (instance_uuid) REFERENCES instances (uuid)))SQL"),
+          T(R"SQL(CREATE TABLE IF NOT EXISTS block_device_mapping ()SQL" NOVA_SOFT_DELETE_COLUMNS R"SQL(
+                id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+                device_name VARCHAR(255) NULL,
+                delete_on_termination TINYINT(1) NULL DEFAULT 0,
+                snapshot_id VARCHAR(36) NULL,
+                volume_id VARCHAR(36) NULL,
+                volume_size INT NULL,
+                no_device TINYINT(1) NULL,
+                connection_info MEDIUMTEXT NULL,
+                instance_uuid VARCHAR(36) NULL,
+                source_type VARCHAR(255) NULL,
+                destination_type VARCHAR(255) NULL,
+                guest_format VARCHAR(255) NULL,
+                device_type VARCHAR(255) NULL,
+                disk_bus VARCHAR(255) NULL,
+                boot_index INT NULL,
+                image_id VARCHAR(36) NULL,
+                tag VARCHAR(255) NULL,
+                attachment_id VARCHAR(36) NULL,
+                uuid VARCHAR(36) NULL,
+                volume_type VARCHAR(255) NULL,
+                encrypted TINYINT(1) NULL DEFAULT 0,
+                encryption_secret_uuid VARCHAR(36) NULL,
+                encryption_format VARCHAR(128) NULL,
+                encryption_options VARCHAR(4096) NULL,
+                UNIQUE KEY uniq_block_device_mapping0uuid (uuid),
+                KEY snapshot_id (snapshot_id),
+                KEY volume_id (volume_id),
+                KEY block_device_mapping_instance_uuid_idx (instance_uuid),
+                KEY block_device_mapping_instance_uuid_device_name_idx (instance_uuid, device_name),
+                KEY block_device_mapping_instance_uuid_volume_id_idx (instance_uuid, volume_id),
+                CONSTRAINT block_device_mapping_instance_uuid_fkey FOREIGN KEY (instance_uuid) REFERENCES instances (uuid)))SQL")}},
     };
 }
 

@@ -4,6 +4,7 @@
 
 #include "nova/common/error.hpp"
 #include "nova/objects/instance_fault.pb.h"
+#include "nova/objects/instance_info_cache.pb.h"
 #include "nova/objects/options.pb.h"
 #include "object_table.hpp"
 
@@ -30,6 +31,9 @@ const std::vector<std::string> kExtraColumns = {
     "numa_topology", "pci_requests", "vcpu_model", "migration_context", "keypairs",
     "device_metadata", "trusted_certs", "resources"};
 
+const std::vector<std::string> kInfoCacheColumns = {"instance_uuid", "network_info", "created_at",
+                                                    "updated_at", "deleted_at", "deleted"};
+
 const std::vector<std::string> kFaultColumns = {"id", "instance_uuid", "code", "message",
                                                 "details", "host", "created_at", "updated_at",
                                                 "deleted_at", "deleted"};
@@ -48,7 +52,8 @@ public:
           clock_(clock),
           instances_("instances", *objects::Instance::descriptor(), kInstanceColumns),
           extra_("instance_extra", *objects::Instance::descriptor(), kExtraColumns),
-          faults_("instance_faults", *objects::InstanceFault::descriptor(), kFaultColumns) {}
+          faults_("instance_faults", *objects::InstanceFault::descriptor(), kFaultColumns),
+          caches_("instance_info_caches", *objects::InstanceInfoCache::descriptor(), kInfoCacheColumns) {}
 
     void Create(objects::Instance& inst) {
         if (inst.has_id()) {
@@ -70,6 +75,10 @@ public:
                                              {"flavor", FlavorsJson(inst)},
                                              {"deleted", std::int64_t{0}}};
             extra_.Insert(s, inst, now, extra);
+            objects::InstanceInfoCache cache;
+            if (inst.has_info_cache()) cache = inst.info_cache();
+            cache.set_instance_uuid(inst.uuid());
+            caches_.Insert(s, cache, now, {{"deleted", std::int64_t{0}}});
             WriteDict(s, "instance_metadata", inst.uuid(), MetadataOf(inst, "metadata"), {}, now);
             WriteDict(s, "instance_system_metadata", inst.uuid(),
                       MetadataOf(inst, "system_metadata"), {}, now);
@@ -129,6 +138,14 @@ public:
                 extra_.Update(s, inst, extra_changes, now, "`instance_uuid` = ? AND `deleted` = 0",
                               {inst.uuid()}, flavors);
             }
+            if (changed.contains("info_cache") && inst.has_info_cache()) {
+                auto cache = inst.info_cache();
+                cache.set_instance_uuid(inst.uuid());
+                if (caches_.Update(s, cache, {"network_info"}, now, "`instance_uuid` = ? AND `deleted` = 0",
+                                   {inst.uuid()}) == 0) {
+                    caches_.Insert(s, cache, now, {{"deleted", std::int64_t{0}}});
+                }
+            }
             for (const char* dict : {"metadata", "system_metadata"}) {
                 if (!changed.contains(dict)) continue;
                 const char* table = std::string_view(dict) == "metadata" ? "instance_metadata"
@@ -166,7 +183,7 @@ public:
                 throw ObjectActionError({{"action", "destroy"}, {"reason", "host changed"}});
             }
             for (const char* table : {"instance_extra", "instance_metadata", "instance_system_metadata",
-                                      "instance_faults"}) {
+                                      "instance_faults", "instance_info_caches"}) {
                 s.Execute(std::string("UPDATE `") + table +
                               "` SET `deleted` = `id`, `deleted_at` = ? WHERE `instance_uuid` = ?"
                               " AND `deleted` = 0",
@@ -379,6 +396,11 @@ private:
                 if (!value) objects::SetNullKey(*inst, field, row.String("key"));
             }
         }
+        for (auto& inst : list) objects::SetNull(inst, "info_cache");
+        auto caches = s.Query(caches_.Select("WHERE `deleted` = 0 AND `instance_uuid`" + in), uuids);
+        for (auto& cache : detail::LoadAll<objects::InstanceInfoCache>(caches_, caches)) {
+            *by_uuid.at(cache.instance_uuid())->mutable_info_cache() = std::move(cache);
+        }
         for (auto& inst : list) objects::SetNull(inst, "fault");
         auto faults = s.Query(faults_.Select("WHERE `deleted` = 0 AND `instance_uuid`" + in +
                                              " ORDER BY `created_at`, `id`"),
@@ -394,6 +416,7 @@ private:
     ObjectTable instances_;
     ObjectTable extra_;
     ObjectTable faults_;
+    ObjectTable caches_;
 };
 
 InstanceStore::InstanceStore(Pool& cell, const Clock& clock)

@@ -6,6 +6,7 @@
 #include "nova/common/error.hpp"
 #include "nova/common/uuid.hpp"
 #include "nova/db/aggregate_store.hpp"
+#include "nova/db/block_device_store.hpp"
 #include "nova/db/cell_mapping_store.hpp"
 #include "nova/db/flavor_store.hpp"
 #include "nova/db/instance_action_store.hpp"
@@ -60,16 +61,24 @@ TEST_CASE("an instance with every stored field round-trips through the cell data
     inst.set_access_ip_v6("2001:db8::10");
     objects::SetNullKey(inst, "system_metadata", "image_kernel_id");
     // Not kept by the instance store (network info cache, security groups, tags, ...).
-    const std::set<std::string> not_stored = {"services", "security_groups", "info_cache",
-                                              "pci_devices", "tags", "ec2_ids", "fault", "id",
-                                              "created_at", "updated_at", "deleted_at", "deleted"};
+    const std::set<std::string> not_stored = {"services", "security_groups", "pci_devices", "tags",
+                                              "ec2_ids", "fault", "id", "created_at", "updated_at",
+                                              "deleted_at", "deleted"};
     for (const auto& f : not_stored) objects::Unset(inst, f);
+    // The cache row's own bookkeeping is the store's.
+    for (const char* f : {"created_at", "updated_at", "deleted_at", "deleted"}) {
+        objects::Unset(*inst.mutable_info_cache(), f);
+    }
+    inst.mutable_info_cache()->set_instance_uuid(inst.uuid());
     store.Create(inst);
     CHECK(inst.id() > 0);
     CHECK(objects::WhatChanged(inst).empty());
 
     auto got = store.GetByUuid(inst.uuid());
-    CheckSameFields(inst, got, not_stored);
+    auto skip = not_stored;
+    skip.insert("info_cache");  // compared on its own: its row has its own timestamps
+    CheckSameFields(inst, got, skip);
+    CheckSameFields(inst.info_cache(), got.info_cache(), {"created_at", "deleted"});
     CHECK(got.id() == inst.id());
     CHECK_FALSE(got.deleted());
     CHECK(objects::IsNull(got, "fault"));
@@ -78,6 +87,7 @@ TEST_CASE("an instance with every stored field round-trips through the cell data
     CHECK_THROWS_AS(store.Create(got), ObjectActionError);
 
     // Save writes what changed: columns, flavor, metadata (added, changed, removed keys).
+    got.mutable_info_cache()->set_network_info("[{\"id\": \"port-1\"}]");
     got.set_vm_state("stopped");
     got.mutable_flavor()->set_memory_mb(4096);
     got.mutable_metadata()->clear();
@@ -91,6 +101,7 @@ TEST_CASE("an instance with every stored field round-trips through the cell data
     CHECK(again.metadata().at("role") == "db");
     CHECK(objects::IsNull(again, "task_state"));
     CHECK(again.has_updated_at());
+    CHECK(again.info_cache().network_info() == "[{\"id\": \"port-1\"}]");
 
     // Faults come with the instance, newest first.
     InstanceFaultStore faults(db.pool(), db.clock());
@@ -414,4 +425,41 @@ TEST_CASE("placement: generations guard inventories and allocations") {
     CHECK(placement.GetAllocationsForProvider(rp.uuid()).empty());
     placement.DeleteProvider(rp.uuid());
     CHECK_THROWS_AS(placement.GetProvider(rp.uuid()), ResourceProviderNotFound);
+}
+
+TEST_CASE("block device mappings and network info caches") {
+    ScratchDatabase db(ScratchDatabase::Schema::kMain);
+    InstanceStore instances(db.pool(), db.clock());
+    objects::Instance inst;
+    inst.set_uuid(GenerateUuid());
+    instances.Create(inst);
+
+    BlockDeviceMappingStore bdms(db.pool(), db.clock());
+    auto bdm = Filled<objects::BlockDeviceMapping>();
+    objects::Unset(bdm, "instance");
+    bdm.set_uuid(GenerateUuid());
+    bdm.set_instance_uuid(inst.uuid());
+    bdm.set_volume_id(GenerateUuid());
+    bdm.set_snapshot_id(GenerateUuid());
+    bdm.set_image_id(GenerateUuid());
+    bdm.set_attachment_id(GenerateUuid());
+    bdm.set_encryption_secret_uuid(GenerateUuid());
+    bdms.Create(bdm);
+    CheckSameFields(bdm, bdms.GetById(bdm.id()), {"id", "deleted"});
+    bdm.set_connection_info("{\"driver_volume_type\": \"iscsi\"}");
+    bdms.Save(bdm);
+    auto listed = bdms.GetByInstanceUuid(inst.uuid());
+    REQUIRE(listed.size() == 1);
+    CHECK(listed.front().connection_info() == bdm.connection_info());
+    CHECK(bdms.GetByVolume(bdm.volume_id()).size() == 1);
+    bdms.Destroy(bdm);
+    CHECK(bdms.GetByInstanceUuid(inst.uuid()).empty());
+
+    InstanceInfoCacheStore caches(db.pool(), db.clock());
+    auto cache = caches.GetByInstanceUuid(inst.uuid());  // made with the instance
+    cache.set_network_info("[]");
+    caches.Save(cache);
+    CHECK(caches.GetByInstanceUuid(inst.uuid()).network_info() == "[]");
+    CHECK(instances.GetByUuid(inst.uuid()).info_cache().network_info() == "[]");
+    CHECK_THROWS_AS(caches.GetByInstanceUuid(GenerateUuid()), InstanceInfoCacheNotFound);
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Instances in a cell database: the instances row plus instance_extra (flavor, NUMA topology,
-// PCI requests, ...), instance_metadata, instance_system_metadata and the latest fault.
+// PCI requests, ...), instance_metadata, instance_system_metadata, the network info cache and
+// the latest fault.
 #include <memory>
 #include <optional>
 #include <string>
