@@ -62,9 +62,11 @@ struct Command {
     const char* help;
 };
 
-// The commands, by category (db_commands.cpp, cell_v2_commands.cpp, service_commands.cpp).
+// The commands, by category (db_commands.cpp, cell_v2_commands.cpp, service_commands.cpp,
+// flavor_commands.cpp).
 std::vector<Command> DbCommands();
 std::vector<Command> CellV2Commands();
 std::vector<Command> ServiceCommands();
+std::vector<Command> FlavorCommands();
 
 }  // namespace nova::manage

@@ -1,5 +1,6 @@
 // nova-manage: database and cell administration (db sync, api_db sync, cell_v2 ..., service
-// list). Commands, messages and exit codes follow Nova's nova/cmd/manage.py (Zed).
+// list, flavor create|list). Commands, messages and exit codes follow Nova's
+// nova/cmd/manage.py (Zed) where Nova has the command.
 #include <iostream>
 
 #include "command.hpp"
@@ -13,7 +14,7 @@ using nova::manage::Command;
 std::vector<Command> AllCommands() {
     std::vector<Command> all;
     for (auto part : {nova::manage::DbCommands(), nova::manage::CellV2Commands(),
-                      nova::manage::ServiceCommands()}) {
+                      nova::manage::ServiceCommands(), nova::manage::FlavorCommands()}) {
         all.insert(all.end(), part.begin(), part.end());
     }
     return all;
@@ -31,7 +32,7 @@ std::string CommandHelp() {
 // command line is positional.
 bool IsFlag(const std::string& name) {
     return name == "verbose" || name == "strict" || name == "by-service" || name == "disabled" ||
-           name == "local_cell" || name == "force";
+           name == "local_cell" || name == "force" || name == "private";
 }
 
 [[noreturn]] void Usage(const std::string& message) {

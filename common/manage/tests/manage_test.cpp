@@ -140,6 +140,15 @@ TEST_CASE("nova-manage: database sync, cells v2 and services, with Nova's exit c
     CHECK(Has(r.out, "| enabled |"));
     CHECK(Has(r.out, "|   up  |"));
 
+    r = manage.Run("flavor create --name m1.tiny --ram 512 --vcpus 1 --disk 1 --id 1");
+    CHECK(r.rc == 0);
+    CHECK(r.out == "1\n");
+    CHECK(manage.Run("flavor create --name m1.tiny --ram 512 --vcpus 1").rc == 2);
+    CHECK(manage.Run("flavor create --name m1.bad --ram lots --vcpus 1").rc == 255);
+    r = manage.Run("flavor list");
+    CHECK(Has(r.out, "m1.tiny"));
+    CHECK(Has(r.out, "512"));
+
     CHECK(manage.Run("cell_v2 no_such_action").rc == 2);
     CHECK(manage.Run("api_db sync notanumber").rc == 255);
 }
