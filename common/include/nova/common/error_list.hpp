@@ -196,6 +196,10 @@
       "Resource provider has allocations.")                                                      \
     X(ObjectActionError, NovaError, 0, false, "nova.exception",                                  \
       "Object action %(action)s failed because: %(reason)s")                                     \
+    X(IncompatibleObjectVersion, NovaError, 0, false, "oslo_versionedobjects.exception",        \
+      "Version %(objver)s of %(objname)s is not supported, supported version is %(supported)s") \
+    X(QuotaExists, NovaError, 0, false, "nova.exception",                                        \
+      "Quota exists for project %(project_id)s, resource %(resource)s")                        \
     X(ConcurrentUpdateDetected, NovaError, 409, true, "nova.exception",                          \
       "Another thread concurrently updated the data. Please retry your update")                  \
     X(ResourceProviderUpdateConflict, NovaError, 409, true, "nova.exception",                    \

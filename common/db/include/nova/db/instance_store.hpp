@@ -1,0 +1,85 @@
+#pragma once
+// Instances in a cell database: the instances row plus instance_extra (flavor, NUMA topology,
+// PCI requests, ...), instance_metadata, instance_system_metadata, the network info cache and
+// the latest fault.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nova/common/clock.hpp"
+#include "nova/db/pool.hpp"
+#include "nova/objects/instance.pb.h"
+
+namespace nova::db {
+
+// Instance::save's expected_task_state / expected_vm_state: the values (None included) the
+// row must still have for the update to happen:
+//   store.Save(inst, InstanceExpectations::TaskState({std::nullopt}));   // [None]
+struct InstanceExpectations {
+    using States = std::vector<std::optional<std::string>>;
+    std::optional<States> task_state;
+    std::optional<States> vm_state;
+
+    static InstanceExpectations TaskState(States states) {
+        InstanceExpectations e;
+        e.task_state = std::move(states);
+        return e;
+    }
+    static InstanceExpectations VmState(States states) {
+        InstanceExpectations e;
+        e.vm_state = std::move(states);
+        return e;
+    }
+};
+
+// What InstanceList.get_by_filters takes that the services use.
+struct InstanceFilters {
+    std::optional<std::string> project_id;
+    std::optional<std::string> user_id;
+    std::optional<std::string> host;
+    std::optional<std::string> node;
+    std::optional<std::string> display_name;
+    std::vector<std::string> uuids;
+    std::vector<std::string> vm_states;
+    std::vector<std::string> task_states;
+    // Unset: live instances only (Nova's read_deleted="no"); true: deleted only; false: live.
+    std::optional<bool> deleted;
+    bool include_deleted = false;  // both live and deleted
+    std::optional<WallTime> changes_since;  // updated_at >= this
+    std::optional<int> limit;
+};
+
+class InstanceStore {
+public:
+    InstanceStore(Pool& cell, const Clock& clock);
+    ~InstanceStore();
+
+    // Inserts the instance and its extra, metadata and system metadata; sets id and
+    // created_at. Throws InstanceExists when the uuid is taken, ObjectActionError when the
+    // object was already created.
+    void Create(objects::Instance& instance);
+    // Throws InstanceNotFound (deleted instances count as not found unless `read_deleted`).
+    objects::Instance GetByUuid(const std::string& uuid, bool read_deleted = false);
+    objects::Instance GetById(std::int64_t id);
+    // Writes what changed (WhatChanged) in one transaction. With expectations, the update is
+    // a compare-and-set on the row: a lost race throws UnexpectedTaskStateError
+    // (UnexpectedDeletingTaskStateError when the winner is deleting it), InstanceUpdateConflict
+    // for vm_state, InstanceNotFound when it is gone.
+    void Save(objects::Instance& instance, const InstanceExpectations& expected = {});
+    // Soft delete (deleted = id, deleted_at) of the instance and its extra, metadata, system
+    // metadata and faults. Throws InstanceNotFound, or ObjectActionError when the host changed
+    // since the object was read.
+    void Destroy(objects::Instance& instance);
+
+    std::vector<objects::Instance> GetByHost(const std::string& host);
+    std::vector<objects::Instance> GetByHostAndNode(const std::string& host, const std::string& node);
+    // Newest first (created_at, then id, descending), as Nova sorts by default.
+    std::vector<objects::Instance> GetByFilters(const InstanceFilters& filters);
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace nova::db

@@ -1,0 +1,75 @@
+#pragma once
+// A pool of MySQL/MariaDB connections, sized from [database] / [api_database] (oslo.db's
+// options), with transactions that are retried on deadlocks and lost connections.
+//
+// Blocking by design: services call it from their worker threads. Coroutines go through
+// RunBlocking (blocking.hpp) so that no I/O thread ever waits on the database.
+//
+// Errors are Nova's (oslo.db's names): DBDuplicateEntry, DBDeadlock, DBConnectionError,
+// DBError. A transaction that fails with DBDeadlock or DBConnectionError is rolled back and
+// run again from the start, up to db_max_retries times, waiting db_retry_interval (doubled
+// each time when db_inc_retry_interval, at most db_max_retry_interval), and never past the
+// caller's deadline; each retry is logged. So a transaction function must only touch the
+// database (and its own locals): it may run more than once.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+
+#include "nova/common/clock.hpp"
+#include "nova/conf/database.hpp"
+#include "nova/db/session.hpp"
+#include "nova/db/url.hpp"
+
+namespace nova::db {
+
+struct PoolStats {
+    int open = 0;         // connections open now
+    int idle = 0;         // of which idle in the pool
+    long long waits = 0;  // checkouts that had to wait for a free connection
+    long long retries = 0;  // transaction attempts repeated after a deadlock or lost connection
+    long long reconnects = 0;  // connections dropped after a connection error
+};
+
+class Pool {
+public:
+    // `options` is the [database] or [api_database] group; `url` overrides its connection
+    // (cell databases come from cell_mappings). Connects lazily: creating a pool never blocks.
+    // Throws InvalidInput for a bad URL or when there is no URL at all.
+    static std::unique_ptr<Pool> Create(const conf::DatabaseOptions& options,
+                                        std::optional<std::string> url = std::nullopt);
+    virtual ~Pool() = default;
+    Pool(const Pool&) = delete;
+    Pool& operator=(const Pool&) = delete;
+
+    // Runs fn(Session&) in one transaction (REPEATABLE READ, as InnoDB's default) and
+    // commits; rolls back if fn throws. Retried as described above.
+    template <class F>
+    auto Transaction(F&& fn, Deadline deadline = Deadline::Never())
+        -> std::invoke_result_t<F&, Session&> {
+        using R = std::invoke_result_t<F&, Session&>;
+        if constexpr (std::is_void_v<R>) {
+            RunTransaction([&fn](Session& s) { fn(s); }, deadline);
+        } else {
+            std::optional<R> result;
+            RunTransaction([&fn, &result](Session& s) { result.emplace(fn(s)); }, deadline);
+            return std::move(*result);
+        }
+    }
+
+    // A single statement, in its own transaction (retried).
+    Rows Query(std::string_view sql, const Params& params = {},
+               Deadline deadline = Deadline::Never());
+    std::uint64_t Execute(std::string_view sql, const Params& params = {},
+                          Deadline deadline = Deadline::Never());
+
+    virtual PoolStats Stats() const = 0;
+    virtual const DbUrl& url() const = 0;
+
+protected:
+    Pool() = default;
+    virtual void RunTransaction(const std::function<void(Session&)>& fn, Deadline deadline) = 0;
+};
+
+}  // namespace nova::db

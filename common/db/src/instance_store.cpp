@@ -1,0 +1,464 @@
+#include "nova/db/instance_store.hpp"
+
+#include <map>
+
+#include "nova/common/error.hpp"
+#include "nova/objects/instance_fault.pb.h"
+#include "nova/objects/instance_info_cache.pb.h"
+#include "nova/objects/options.pb.h"
+#include "object_table.hpp"
+
+namespace nova::db {
+
+using detail::ObjectTable;
+using detail::Placeholders;
+
+namespace {
+
+const std::vector<std::string> kInstanceColumns = {
+    "id", "user_id", "project_id", "image_ref", "kernel_id", "ramdisk_id", "hostname",
+    "launch_index", "key_name", "key_data", "power_state", "vm_state", "task_state", "memory_mb",
+    "vcpus", "root_gb", "ephemeral_gb", "ephemeral_key_uuid", "host", "node", "instance_type_id",
+    "user_data", "reservation_id", "launched_at", "terminated_at", "availability_zone",
+    "display_name", "display_description", "launched_on", "locked", "locked_by", "os_type",
+    "architecture", "vm_mode", "uuid", "root_device_name", "default_ephemeral_device",
+    "default_swap_device", "config_drive", "access_ip_v4", "access_ip_v6", "auto_disk_config",
+    "progress", "shutdown_terminate", "disable_terminate", "cell_name", "cleaned", "hidden",
+    "created_at", "updated_at", "deleted_at", "deleted"};
+
+// Child objects kept as JSON in instance_extra (the flavors are handled apart).
+const std::vector<std::string> kExtraColumns = {
+    "numa_topology", "pci_requests", "vcpu_model", "migration_context", "keypairs",
+    "device_metadata", "trusted_certs", "resources"};
+
+const std::vector<std::string> kInfoCacheColumns = {"instance_uuid", "network_info", "created_at",
+                                                    "updated_at", "deleted_at", "deleted"};
+
+const std::vector<std::string> kFaultColumns = {"id", "instance_uuid", "code", "message",
+                                                "details", "host", "created_at", "updated_at",
+                                                "deleted_at", "deleted"};
+
+Json Text(const std::optional<std::string>& v) {
+    return v ? Json(*v) : Json(nullptr);
+}
+
+
+}  // namespace
+
+class InstanceStore::Impl {
+public:
+    Impl(Pool& pool, const Clock& clock)
+        : pool_(pool),
+          clock_(clock),
+          instances_("instances", *objects::Instance::descriptor(), kInstanceColumns),
+          extra_("instance_extra", *objects::Instance::descriptor(), kExtraColumns),
+          faults_("instance_faults", *objects::InstanceFault::descriptor(), kFaultColumns),
+          caches_("instance_info_caches", *objects::InstanceInfoCache::descriptor(), kInfoCacheColumns) {}
+
+    void Create(objects::Instance& inst) {
+        if (inst.has_id()) {
+            throw ObjectActionError({{"action", "create"}, {"reason", "already created"}});
+        }
+        if (!inst.has_uuid()) {
+            throw ObjectActionError({{"action", "create"}, {"reason", "uuid is required"}});
+        }
+        auto now = detail::FloorNow(clock_);
+        pool_.Transaction([&](Session& s) {
+            std::int64_t id;
+            try {
+                id = instances_.Insert(s, inst, now, {{"deleted", std::int64_t{0}}});
+            } catch (const DBDuplicateEntry&) {
+                throw InstanceExists({{"name", inst.uuid()}});
+            }
+            inst.set_id(id);
+            detail::ObjectTable::Extra extra{{"instance_uuid", inst.uuid()},
+                                             {"flavor", FlavorsJson(inst)},
+                                             {"deleted", std::int64_t{0}}};
+            extra_.Insert(s, inst, now, extra);
+            objects::InstanceInfoCache cache;
+            if (inst.has_info_cache()) cache = inst.info_cache();
+            cache.set_instance_uuid(inst.uuid());
+            caches_.Insert(s, cache, now, {{"deleted", std::int64_t{0}}});
+            WriteDict(s, "instance_metadata", inst.uuid(), MetadataOf(inst, "metadata"), {}, now);
+            WriteDict(s, "instance_system_metadata", inst.uuid(),
+                      MetadataOf(inst, "system_metadata"), {}, now);
+        });
+        inst.set_deleted(false);
+        objects::ResetChanges(inst, true);
+    }
+
+    objects::Instance GetOne(std::string_view where, const Params& params) {
+        return pool_.Transaction([&](Session& s) {
+            auto rows = s.Query(instances_.Select(std::string("WHERE ") + std::string(where)), params);
+            if (rows.empty()) throw InstanceNotFound({{"instance_id", Describe(params)}});
+            auto list = detail::LoadAll<objects::Instance>(instances_, rows);
+            LoadRelated(s, list);
+            return std::move(list.front());
+        });
+    }
+
+    std::vector<objects::Instance> GetMany(const std::string& where, const Params& params) {
+        return pool_.Transaction([&](Session& s) {
+            auto list = detail::LoadAll<objects::Instance>(instances_, s.Query(instances_.Select(where), params));
+            LoadRelated(s, list);
+            return list;
+        });
+    }
+
+    void Save(objects::Instance& inst, const InstanceExpectations& expected) {
+        if (!inst.has_uuid()) {
+            throw ObjectActionError({{"action", "save"}, {"reason", "no uuid"}});
+        }
+        const auto changed = objects::WhatChanged(inst);
+        const bool expects = expected.task_state || expected.vm_state;
+        auto now = detail::FloorNow(clock_);
+        std::set<std::string> column_changes;
+        for (const auto& f : changed) {
+            if (instances_.Maps(f) && f != "uuid" && f != "id") column_changes.insert(f);
+        }
+        pool_.Transaction([&](Session& s) {
+            if (!column_changes.empty() || expects) {
+                std::string where = "`uuid` = ? AND `deleted` = 0";
+                Params params{inst.uuid()};
+                AddExpectation(where, params, "task_state", expected.task_state);
+                AddExpectation(where, params, "vm_state", expected.vm_state);
+                auto matched = instances_.Update(s, inst, column_changes, now, where, params);
+                if (matched == 0) RaiseConflict(s, inst.uuid(), expected);
+            }
+            std::set<std::string> extra_changes;
+            for (const auto& f : changed) {
+                if (extra_.Maps(f)) extra_changes.insert(f);
+            }
+            detail::ObjectTable::Extra flavors;
+            if (changed.contains("flavor") || changed.contains("old_flavor") ||
+                changed.contains("new_flavor")) {
+                flavors.emplace_back("flavor", FlavorsJson(inst));
+            }
+            if (!extra_changes.empty() || !flavors.empty()) {
+                extra_.Update(s, inst, extra_changes, now, "`instance_uuid` = ? AND `deleted` = 0",
+                              {inst.uuid()}, flavors);
+            }
+            if (changed.contains("info_cache") && inst.has_info_cache()) {
+                auto cache = inst.info_cache();
+                cache.set_instance_uuid(inst.uuid());
+                if (caches_.Update(s, cache, {"network_info"}, now, "`instance_uuid` = ? AND `deleted` = 0",
+                                   {inst.uuid()}) == 0) {
+                    caches_.Insert(s, cache, now, {{"deleted", std::int64_t{0}}});
+                }
+            }
+            for (const char* dict : {"metadata", "system_metadata"}) {
+                if (!changed.contains(dict)) continue;
+                const char* table = std::string_view(dict) == "metadata" ? "instance_metadata"
+                                                                         : "instance_system_metadata";
+                WriteDict(s, table, inst.uuid(), MetadataOf(inst, dict), ReadDict(s, table, inst.uuid()),
+                          now);
+            }
+        });
+        objects::ResetChanges(inst, true);
+    }
+
+    void Destroy(objects::Instance& inst) {
+        if (!inst.has_id()) {
+            throw ObjectActionError({{"action", "destroy"}, {"reason", "already destroyed"}});
+        }
+        auto now = detail::FloorNow(clock_);
+        pool_.Transaction([&](Session& s) {
+            std::string where = "`uuid` = ? AND `deleted` = 0";
+            Params params{inst.uuid()};
+            if (objects::IsSet(inst, "host") || objects::IsNull(inst, "host")) {
+                // Nova's constraint: the host must be what this object last saw.
+                where += " AND `host` <=> ?";
+                params.push_back(inst.has_host() ? Param(inst.host()) : Param(nullptr));
+            }
+            Params values{now, now};
+            values.insert(values.end(), params.begin(), params.end());
+            auto matched = s.Execute(
+                "UPDATE `instances` SET `deleted` = `id`, `deleted_at` = ?, `updated_at` = ? WHERE " +
+                    where,
+                values);
+            if (matched == 0) {
+                auto rows = s.Query("SELECT `host` FROM `instances` WHERE `uuid` = ? AND `deleted` = 0",
+                                    {inst.uuid()});
+                if (rows.empty()) throw InstanceNotFound({{"instance_id", inst.uuid()}});
+                throw ObjectActionError({{"action", "destroy"}, {"reason", "host changed"}});
+            }
+            for (const char* table : {"instance_extra", "instance_metadata", "instance_system_metadata",
+                                      "instance_faults", "instance_info_caches"}) {
+                s.Execute(std::string("UPDATE `") + table +
+                              "` SET `deleted` = `id`, `deleted_at` = ? WHERE `instance_uuid` = ?"
+                              " AND `deleted` = 0",
+                          {now, inst.uuid()});
+            }
+        });
+        inst.set_deleted(true);
+        inst.mutable_deleted_at()->set_seconds(
+            std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+        objects::ResetChanges(inst, true);
+    }
+
+    static std::string WhereFor(const InstanceFilters& f, Params& params) {
+        std::string where = "WHERE 1 = 1";
+        auto eq = [&](const char* column, const std::optional<std::string>& v) {
+            if (!v) return;
+            where += std::string(" AND `") + column + "` = ?";
+            params.emplace_back(*v);
+        };
+        auto in = [&](const char* column, const std::vector<std::string>& values) {
+            if (values.empty()) return;
+            where += std::string(" AND `") + column + "` IN (" + Placeholders(values.size()) + ")";
+            for (const auto& v : values) params.emplace_back(v);
+        };
+        eq("project_id", f.project_id);
+        eq("user_id", f.user_id);
+        eq("host", f.host);
+        eq("node", f.node);
+        eq("display_name", f.display_name);
+        in("uuid", f.uuids);
+        in("vm_state", f.vm_states);
+        in("task_state", f.task_states);
+        if (!f.include_deleted) {
+            where += f.deleted.value_or(false) ? " AND `deleted` != 0" : " AND `deleted` = 0";
+        }
+        if (f.changes_since) {
+            where += " AND `updated_at` >= ?";
+            params.emplace_back(*f.changes_since);
+        }
+        where += " ORDER BY `created_at` DESC, `id` DESC";
+        if (f.limit) where += " LIMIT " + std::to_string(std::max(0, *f.limit));
+        return where;
+    }
+
+private:
+    static std::string Describe(const Params& params) {
+        if (params.empty()) return "";
+        if (const auto* s = std::get_if<std::string>(&params.front())) return *s;
+        if (const auto* i = std::get_if<std::int64_t>(&params.front())) return std::to_string(*i);
+        return "";
+    }
+
+    static void AddExpectation(std::string& where, Params& params, const char* column,
+                               const std::optional<std::vector<std::optional<std::string>>>& values) {
+        if (!values) return;
+        std::string any;
+        for (const auto& v : *values) {
+            if (!any.empty()) any += " OR ";
+            if (v) {
+                any += std::string("`") + column + "` = ?";
+                params.emplace_back(*v);
+            } else {
+                any += std::string("`") + column + "` IS NULL";
+            }
+        }
+        where += " AND (" + (any.empty() ? std::string("1 = 0") : any) + ")";
+    }
+
+    // After a compare-and-set matched nothing: say why, as Nova's _instance_update does.
+    [[noreturn]] static void RaiseConflict(Session& s, const std::string& uuid,
+                                           const InstanceExpectations& expected) {
+        auto rows = s.Query("SELECT `task_state`, `vm_state` FROM `instances`"
+                            " WHERE `uuid` = ? AND `deleted` = 0",
+                            {uuid});
+        if (rows.empty()) throw InstanceNotFound({{"instance_id", uuid}});
+        const auto& row = rows.front();
+        Json want = Json::object();
+        Json actual = Json::object();
+        auto check = [&](const char* column, const auto& values) {
+            if (!values) return;
+            auto now = row.OptString(column);
+            for (const auto& v : *values) {
+                if (v == now) return;
+            }
+            Json list = Json::array();
+            for (const auto& v : *values) list.push_back(Text(v));
+            want[column] = list;
+            actual[column] = Text(now);
+        };
+        check("task_state", expected.task_state);
+        check("vm_state", expected.vm_state);
+        Kwargs kwargs({{"instance_uuid", uuid}, {"expected", want}, {"actual", actual}});
+        if (actual.empty()) throw UnknownInstanceUpdateConflict(kwargs);
+        if (actual.contains("task_state")) {
+            if (actual["task_state"] == "deleting") throw UnexpectedDeletingTaskStateError(kwargs);
+            throw UnexpectedTaskStateError(kwargs);
+        }
+        throw InstanceUpdateConflict(kwargs);
+    }
+
+    static std::string FlavorsJson(const objects::Instance& inst) {
+        auto one = [&](const char* field, bool has) -> Json {
+            return has ? objects::FieldToPrimitive(inst, field) : Json(nullptr);
+        };
+        return Json{{"cur", one("flavor", inst.has_flavor())},
+                    {"old", one("old_flavor", inst.has_old_flavor())},
+                    {"new", one("new_flavor", inst.has_new_flavor())}}
+            .dump();
+    }
+
+    static std::map<std::string, std::optional<std::string>> MetadataOf(const objects::Instance& inst,
+                                                                       const char* field) {
+        std::map<std::string, std::optional<std::string>> out;
+        const auto& dict = std::string_view(field) == "metadata" ? inst.metadata() : inst.system_metadata();
+        for (const auto& [k, v] : dict) {
+            if (objects::IsNullKey(inst, field, k) && v.empty()) {
+                out[k] = std::nullopt;
+            } else {
+                out[k] = v;
+            }
+        }
+        return out;
+    }
+
+    static std::map<std::string, std::optional<std::string>> ReadDict(Session& s, const char* table,
+                                                                    const std::string& uuid) {
+        std::map<std::string, std::optional<std::string>> out;
+        for (const auto& row : s.Query(std::string("SELECT `key`, `value` FROM `") + table +
+                                           "` WHERE `instance_uuid` = ? AND `deleted` = 0",
+                                       {uuid})) {
+            out[row.String("key")] = row.OptString("value");
+        }
+        return out;
+    }
+
+    // Brings the key/value rows of `table` from `old` to `now` (soft-deleting removed keys).
+    static void WriteDict(Session& s, const char* table, const std::string& uuid,
+                          const std::map<std::string, std::optional<std::string>>& now,
+                          const std::map<std::string, std::optional<std::string>>& old, WallTime at) {
+        const std::string t = std::string("`") + table + "`";
+        for (const auto& [k, v] : old) {
+            if (now.contains(k)) continue;
+            s.Execute("UPDATE " + t + " SET `deleted` = `id`, `deleted_at` = ?"
+                      " WHERE `instance_uuid` = ? AND `key` = ? AND `deleted` = 0",
+                      {at, uuid, k});
+        }
+        for (const auto& [k, v] : now) {
+            auto it = old.find(k);
+            Param value = v ? Param(*v) : Param(nullptr);
+            if (it == old.end()) {
+                s.Execute("INSERT INTO " + t + " (`instance_uuid`, `key`, `value`, `created_at`, `deleted`)"
+                          " VALUES (?, ?, ?, ?, 0)",
+                          {uuid, k, value, at});
+            } else if (it->second != v) {
+                s.Execute("UPDATE " + t + " SET `value` = ?, `updated_at` = ?"
+                          " WHERE `instance_uuid` = ? AND `key` = ? AND `deleted` = 0",
+                          {value, at, uuid, k});
+            }
+        }
+    }
+
+    // Extra, metadata, system metadata and the latest fault of each instance, a query each.
+    void LoadRelated(Session& s, std::vector<objects::Instance>& list) {
+        if (list.empty()) return;
+        std::map<std::string, objects::Instance*> by_uuid;
+        Params uuids;
+        for (auto& inst : list) {
+            by_uuid[inst.uuid()] = &inst;
+            uuids.emplace_back(inst.uuid());
+        }
+        const std::string in = " IN (" + Placeholders(uuids.size()) + ")";
+        auto extra_rows = s.Query("SELECT " + extra_.SelectList("`instance_extra`") +
+                                      ", `instance_extra`.`instance_uuid` AS `x_uuid`,"
+                                      " `instance_extra`.`flavor` AS `x_flavor`"
+                                      " FROM `instance_extra` WHERE `instance_uuid`" + in +
+                                      " ORDER BY `id`",
+                                  uuids);
+        for (const auto& row : extra_rows) {
+            auto* inst = by_uuid.at(row.String("x_uuid"));
+            extra_.Load(row, *inst);
+            if (auto text = row.OptString("x_flavor")) {
+                auto flavors = Json::parse(*text, nullptr, false);
+                if (flavors.is_discarded()) {
+                    throw DBError({{"reason", "instance_extra.flavor holds malformed JSON"}});
+                }
+                for (auto [key, field] : {std::pair{"cur", "flavor"}, std::pair{"old", "old_flavor"},
+                                          std::pair{"new", "new_flavor"}}) {
+                    if (!flavors.contains(key)) continue;
+                    if (!flavors[key].is_null()) {
+                        objects::FieldFromPrimitive(*inst, field, flavors[key]);
+                    } else if (inst->GetDescriptor()->FindFieldByName(field)->options().GetExtension(
+                                   objects::nullable)) {
+                        objects::SetNull(*inst, field);
+                    }
+                }
+            }
+        }
+        for (auto [table, field] : {std::pair{"instance_metadata", "metadata"},
+                                    std::pair{"instance_system_metadata", "system_metadata"}}) {
+            for (auto& inst : list) objects::SetEmpty(inst, field);
+            auto rows = s.Query(std::string("SELECT `instance_uuid`, `key`, `value` FROM `") + table +
+                                    "` WHERE `deleted` = 0 AND `instance_uuid`" + in,
+                                uuids);
+            for (const auto& row : rows) {
+                auto* inst = by_uuid.at(row.String("instance_uuid"));
+                auto& dict = std::string_view(field) == "metadata" ? *inst->mutable_metadata()
+                                                                   : *inst->mutable_system_metadata();
+                auto value = row.OptString("value");
+                dict[row.String("key")] = value.value_or("");
+                if (!value) objects::SetNullKey(*inst, field, row.String("key"));
+            }
+        }
+        for (auto& inst : list) objects::SetNull(inst, "info_cache");
+        auto caches = s.Query(caches_.Select("WHERE `deleted` = 0 AND `instance_uuid`" + in), uuids);
+        for (auto& cache : detail::LoadAll<objects::InstanceInfoCache>(caches_, caches)) {
+            *by_uuid.at(cache.instance_uuid())->mutable_info_cache() = std::move(cache);
+        }
+        for (auto& inst : list) objects::SetNull(inst, "fault");
+        auto faults = s.Query(faults_.Select("WHERE `deleted` = 0 AND `instance_uuid`" + in +
+                                             " ORDER BY `created_at`, `id`"),
+                              uuids);
+        for (auto& fault : detail::LoadAll<objects::InstanceFault>(faults_, faults)) {
+            *by_uuid.at(fault.instance_uuid())->mutable_fault() = std::move(fault);  // newest wins
+        }
+        for (auto& inst : list) objects::ResetChanges(inst, true);
+    }
+
+    Pool& pool_;
+    const Clock& clock_;
+    ObjectTable instances_;
+    ObjectTable extra_;
+    ObjectTable faults_;
+    ObjectTable caches_;
+};
+
+InstanceStore::InstanceStore(Pool& cell, const Clock& clock)
+    : impl_(std::make_unique<Impl>(cell, clock)) {}
+InstanceStore::~InstanceStore() = default;
+
+void InstanceStore::Create(objects::Instance& instance) { impl_->Create(instance); }
+
+objects::Instance InstanceStore::GetByUuid(const std::string& uuid, bool read_deleted) {
+    return impl_->GetOne(read_deleted ? "`uuid` = ? ORDER BY `deleted` LIMIT 1"
+                                      : "`uuid` = ? AND `deleted` = 0",
+                         {uuid});
+}
+
+objects::Instance InstanceStore::GetById(std::int64_t id) {
+    return impl_->GetOne("`id` = ? AND `deleted` = 0", {id});
+}
+
+void InstanceStore::Save(objects::Instance& instance, const InstanceExpectations& expected) {
+    impl_->Save(instance, expected);
+}
+
+void InstanceStore::Destroy(objects::Instance& instance) { impl_->Destroy(instance); }
+
+std::vector<objects::Instance> InstanceStore::GetByHost(const std::string& host) {
+    InstanceFilters f;
+    f.host = host;
+    return GetByFilters(f);
+}
+
+std::vector<objects::Instance> InstanceStore::GetByHostAndNode(const std::string& host,
+                                                               const std::string& node) {
+    InstanceFilters f;
+    f.host = host;
+    f.node = node;
+    return GetByFilters(f);
+}
+
+std::vector<objects::Instance> InstanceStore::GetByFilters(const InstanceFilters& filters) {
+    Params params;
+    auto where = Impl::WhereFor(filters, params);
+    return impl_->GetMany(where, params);
+}
+
+}  // namespace nova::db

@@ -1,0 +1,352 @@
+// The Pool on MySQL Connector/C++ 1.1 (the JDBC-style API), against MariaDB.
+#include <cppconn/connection.h>
+#include <cppconn/driver.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+#include <cppconn/resultset_metadata.h>
+#include <mysql_driver.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+
+#include "mysql_errors.hpp"
+#include "nova/common/error.hpp"
+#include "nova/common/log.hpp"
+#include "nova/common/time.hpp"
+#include "nova/db/pool.hpp"
+
+namespace nova::db {
+
+namespace {
+
+using detail::ErrorKind;
+
+constexpr int kConnectTimeoutSeconds = 10;
+// A statement that takes longer than this is treated as a lost connection (it is, or the
+// server is stuck): InnoDB's own lock wait timeout (50 s) fires well before.
+constexpr int kReadWriteTimeoutSeconds = 120;
+// Prepared statements kept per connection.
+constexpr std::size_t kMaxCachedStatements = 256;
+
+spdlog::logger& Log() { return log::Get("nova.db"); }
+
+sql::Driver& Driver() {
+    // The first call initialises the client library; C++ makes it happen once.
+    static sql::Driver* driver = sql::mysql::get_mysql_driver_instance();
+    return *driver;
+}
+
+class MysqlSession final : public Session {
+public:
+    explicit MysqlSession(std::unique_ptr<sql::Connection> conn)
+        : conn_(std::move(conn)), born_(MonoClock::now()) {}
+
+    Rows Query(std::string_view text, const Params& params) override {
+        return Guarded("query", [&] {
+            auto& stmt = Prepare(text, params);
+            std::unique_ptr<sql::ResultSet> rs(stmt.executeQuery());
+            auto* meta = rs->getMetaData();
+            auto columns = std::make_shared<std::vector<std::string>>();
+            const unsigned count = meta->getColumnCount();
+            for (unsigned i = 1; i <= count; ++i) columns->push_back(meta->getColumnLabel(i));
+            Rows out;
+            while (rs->next()) {
+                std::vector<std::optional<std::string>> values;
+                values.reserve(count);
+                for (unsigned i = 1; i <= count; ++i) {
+                    std::string v = rs->getString(i);
+                    if (rs->wasNull()) {
+                        values.emplace_back(std::nullopt);
+                    } else {
+                        values.emplace_back(std::move(v));
+                    }
+                }
+                out.rows.emplace_back(columns, std::move(values));
+            }
+            return out;
+        });
+    }
+
+    std::uint64_t Execute(std::string_view text, const Params& params) override {
+        return Guarded("statement", [&] {
+            auto& stmt = Prepare(text, params);
+            return static_cast<std::uint64_t>(stmt.executeUpdate());
+        });
+    }
+
+    std::int64_t LastInsertId() override {
+        return Query("SELECT LAST_INSERT_ID() AS id", {}).front().Int("id");
+    }
+
+    // COMMIT and ROLLBACK go as statements: Connector/C++ 1.1's commit() drops the client
+    // library's error, so a COMMIT lost with the server would look like a success (the
+    // restart test caught that).
+    void Commit() { Execute("COMMIT", {}); }
+    void Rollback() noexcept {
+        if (broken_) return;
+        try {
+            Execute("ROLLBACK", {});
+        } catch (const NovaError&) {
+            broken_ = true;
+        }
+    }
+
+    bool broken() const { return broken_; }
+    MonoClock::duration age() const { return MonoClock::now() - born_; }
+
+private:
+    template <class F>
+    std::invoke_result_t<F&> Guarded(std::string_view what, F&& fn) {
+        try {
+            return fn();
+        } catch (const sql::SQLException& e) {
+            if (detail::Classify(e.getErrorCode(), e.what()) == ErrorKind::kConnection) {
+                broken_ = true;
+            }
+            detail::Rethrow(e, what);
+        }
+    }
+
+    sql::PreparedStatement& Prepare(std::string_view text, const Params& params) {
+        auto key = std::string(text);
+        auto it = statements_.find(key);
+        if (it == statements_.end()) {
+            // SQL texts come from the code (never from values), but UPDATEs name the changed
+            // columns, so bound the cache anyway.
+            if (statements_.size() >= kMaxCachedStatements) statements_.clear();
+            it = statements_.emplace(key, std::unique_ptr<sql::PreparedStatement>(
+                                              conn_->prepareStatement(key)))
+                     .first;
+        }
+        auto& stmt = *it->second;
+        stmt.clearParameters();
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            const auto index = static_cast<unsigned>(i + 1);
+            std::visit(
+                [&](const auto& v) {
+                    using T = std::decay_t<decltype(v)>;
+                    if constexpr (std::is_same_v<T, std::nullptr_t>) {
+                        stmt.setNull(index, sql::DataType::VARCHAR);
+                    } else if constexpr (std::is_same_v<T, std::int64_t>) {
+                        stmt.setInt64(index, v);
+                    } else if constexpr (std::is_same_v<T, double>) {
+                        stmt.setDouble(index, v);
+                    } else if constexpr (std::is_same_v<T, bool>) {
+                        stmt.setBoolean(index, v);
+                    } else if constexpr (std::is_same_v<T, std::string>) {
+                        stmt.setString(index, v);
+                    } else {
+                        stmt.setDateTime(index, timeutil::Sql(v));
+                    }
+                },
+                params[i]);
+        }
+        return stmt;
+    }
+
+    std::unique_ptr<sql::Connection> conn_;
+    std::map<std::string, std::unique_ptr<sql::PreparedStatement>> statements_;
+    MonoTime born_;
+    bool broken_ = false;
+};
+
+class MysqlPool final : public Pool {
+public:
+    MysqlPool(const conf::DatabaseOptions& options, DbUrl url)
+        : options_(options), url_(std::move(url)) {}
+
+    ~MysqlPool() override {
+        std::lock_guard lock(mu_);
+        idle_.clear();
+    }
+
+    PoolStats Stats() const override {
+        std::lock_guard lock(mu_);
+        PoolStats s = stats_;
+        s.open = open_;
+        s.idle = static_cast<int>(idle_.size());
+        return s;
+    }
+    const DbUrl& url() const override { return url_; }
+
+protected:
+    void RunTransaction(const std::function<void(Session&)>& fn, Deadline deadline) override {
+        int attempt = 0;
+        auto interval = std::chrono::duration<double>(options_.db_retry_interval);
+        for (;;) {
+            try {
+                Attempt(fn, deadline);
+                return;
+            } catch (const NovaError& e) {
+                const bool retryable = e.IsA("DBDeadlock") || e.IsA("DBConnectionError");
+                if (!retryable) throw;
+                if (options_.db_max_retries >= 0 && attempt >= options_.db_max_retries) {
+                    NOVA_LOG_ERROR(Log(), log::kNoContext,
+                                   "DB exceeded retry limit ({} retries): {}", attempt, e.what());
+                    throw;
+                }
+                auto wait = std::chrono::duration_cast<MonoClock::duration>(interval);
+                if (!deadline.IsNever() && deadline.Remaining() <= wait) {
+                    NOVA_LOG_ERROR(Log(), log::kNoContext,
+                                   "DB error and no time left to retry: {}", e.what());
+                    throw;
+                }
+                ++attempt;
+                {
+                    std::lock_guard lock(mu_);
+                    ++stats_.retries;
+                }
+                NOVA_LOG_WARN(Log(), log::kNoContext,
+                              "DB error, retrying transaction in {:.1f}s (attempt {}): {}",
+                              interval.count(), attempt, e.what());
+                std::this_thread::sleep_for(wait);
+                if (options_.db_inc_retry_interval) {
+                    interval = std::min(interval * 2, std::chrono::duration<double>(
+                                                          options_.db_max_retry_interval));
+                }
+            }
+        }
+    }
+
+private:
+    void Attempt(const std::function<void(Session&)>& fn, Deadline deadline) {
+        auto session = Checkout(deadline);
+        bool committed = false;
+        try {
+            fn(*session);
+            session->Commit();
+            committed = true;
+        } catch (...) {
+            if (!committed) session->Rollback();
+            Checkin(std::move(session));
+            throw;
+        }
+        Checkin(std::move(session));
+    }
+
+    std::unique_ptr<MysqlSession> Checkout(Deadline deadline) {
+        std::unique_lock lock(mu_);
+        const int limit = options_.max_pool_size + options_.max_overflow;
+        auto give_up = MonoClock::now() + std::chrono::seconds(options_.pool_timeout);
+        if (!deadline.IsNever()) give_up = std::min(give_up, deadline.time_point());
+        bool waited = false;
+        for (;;) {
+            while (!idle_.empty()) {
+                auto s = std::move(idle_.back());
+                idle_.pop_back();
+                if (s->age() < std::chrono::seconds(options_.connection_recycle_time)) return s;
+                --open_;  // recycled: closed here, a new one is opened below
+            }
+            if (open_ < limit) break;
+            if (!waited) {
+                ++stats_.waits;
+                waited = true;
+            }
+            if (free_.wait_until(lock, give_up) == std::cv_status::timeout && idle_.empty() &&
+                open_ >= limit) {
+                throw DBConnectionError(
+                    {{"reason", "QueuePool limit of size " + std::to_string(options_.max_pool_size) +
+                                    " overflow " + std::to_string(options_.max_overflow) +
+                                    " reached, connection timed out, timeout " +
+                                    std::to_string(options_.pool_timeout)}});
+            }
+        }
+        ++open_;
+        lock.unlock();
+        try {
+            return Connect();
+        } catch (...) {
+            lock.lock();
+            --open_;
+            free_.notify_one();
+            throw;
+        }
+    }
+
+    void Checkin(std::unique_ptr<MysqlSession> session) {
+        std::lock_guard lock(mu_);
+        if (session->broken()) {
+            // The server went away: every idle connection is as dead as this one (a restart
+            // or failover), so drop them all rather than fail once per connection.
+            ++stats_.reconnects;
+            open_ -= 1 + static_cast<int>(idle_.size());
+            idle_.clear();
+        } else if (static_cast<int>(idle_.size()) < options_.max_pool_size) {
+            idle_.push_back(std::move(session));
+        } else {
+            --open_;  // overflow connection: closed when returned
+        }
+        free_.notify_one();
+    }
+
+    std::unique_ptr<MysqlSession> Connect() {
+        sql::ConnectOptionsMap opts;
+        if (!url_.unix_socket.empty()) {
+            opts["hostName"] = sql::SQLString("unix://" + url_.unix_socket);
+        } else {
+            opts["hostName"] =
+                sql::SQLString("tcp://" + url_.host + ":" + std::to_string(url_.port));
+        }
+        opts["userName"] = sql::SQLString(url_.user);
+        opts["password"] = sql::SQLString(url_.password);
+        opts["schema"] = sql::SQLString(url_.database);
+        opts["OPT_CONNECT_TIMEOUT"] = kConnectTimeoutSeconds;
+        opts["OPT_READ_TIMEOUT"] = kReadWriteTimeoutSeconds;
+        opts["OPT_WRITE_TIMEOUT"] = kReadWriteTimeoutSeconds;
+        opts["OPT_RECONNECT"] = false;  // a silent reconnect would lose the transaction
+        // UPDATE reports rows matched, not rows changed: compare-and-set relies on it.
+        opts["CLIENT_FOUND_ROWS"] = true;
+        // Nova's URLs say charset=utf8 meaning Unicode; the tables are utf8mb4.
+        std::string charset = "utf8mb4";
+        if (auto it = url_.query.find("charset"); it != url_.query.end() && it->second != "utf8") {
+            charset = it->second;
+        }
+        opts["OPT_CHARSET_NAME"] = sql::SQLString(charset);
+        std::unique_ptr<sql::Connection> conn;
+        try {
+            conn.reset(Driver().connect(opts));
+            conn->setAutoCommit(false);
+            // oslo.db's default mysql_sql_mode: bad values are errors, never truncated.
+            std::unique_ptr<sql::PreparedStatement> mode(
+                conn->prepareStatement("SET SESSION sql_mode = 'TRADITIONAL'"));
+            mode->execute();
+        } catch (const sql::SQLException& e) {
+            detail::Rethrow(e, "connect to " + url_.Redacted());
+        }
+        return std::make_unique<MysqlSession>(std::move(conn));
+    }
+
+    const conf::DatabaseOptions options_;
+    const DbUrl url_;
+    mutable std::mutex mu_;
+    std::condition_variable free_;
+    std::vector<std::unique_ptr<MysqlSession>> idle_;
+    int open_ = 0;
+    PoolStats stats_;
+};
+
+}  // namespace
+
+std::unique_ptr<Pool> Pool::Create(const conf::DatabaseOptions& options,
+                                   std::optional<std::string> url) {
+    auto text = url ? url : options.connection;
+    if (!text || text->empty()) {
+        throw InvalidInput({{"reason", "no database connection URL is configured"}});
+    }
+    return std::make_unique<MysqlPool>(options, DbUrl::Parse(*text));
+}
+
+Rows Pool::Query(std::string_view sql, const Params& params, Deadline deadline) {
+    return Transaction([&](Session& s) { return s.Query(sql, params); }, deadline);
+}
+
+std::uint64_t Pool::Execute(std::string_view sql, const Params& params, Deadline deadline) {
+    return Transaction([&](Session& s) { return s.Execute(sql, params); }, deadline);
+}
+
+}  // namespace nova::db

@@ -1,0 +1,107 @@
+#include "nova/db/scheduling_store.hpp"
+
+#include "nova/common/error.hpp"
+#include "object_table.hpp"
+
+namespace nova::db {
+
+using detail::ObjectTable;
+
+namespace {
+
+const ObjectTable& Builds() {
+    static const ObjectTable t("build_requests", *objects::BuildRequest::descriptor(),
+                               {"id", "instance_uuid", "project_id", "instance",
+                                "block_device_mappings", "tags", "created_at", "updated_at"});
+    return t;
+}
+
+objects::RequestSpec SpecFromRow(const Row& row) {
+    auto json = Json::parse(row.String("spec"), nullptr, false);
+    if (json.is_discarded()) throw DBError({{"reason", "request_specs.spec holds malformed JSON"}});
+    auto spec = objects::FromPrimitiveAs<objects::RequestSpec>(json);
+    spec.set_id(row.Int("id"));
+    objects::ResetChanges(spec, true);
+    return spec;
+}
+
+std::string SpecJson(const objects::RequestSpec& spec) {
+    objects::RequestSpec copy = spec;
+    objects::Unset(copy, "id");  // the row's id, not part of the stored spec
+    objects::ResetChanges(copy, true);
+    return objects::ToPrimitive(copy).dump();
+}
+
+}  // namespace
+
+void RequestSpecStore::Create(objects::RequestSpec& spec) {
+    if (!spec.has_instance_uuid()) {
+        throw ObjectActionError({{"action", "create"}, {"reason", "instance_uuid is required"}});
+    }
+    auto now = detail::FloorNow(clock_);
+    pool_.Transaction([&](Session& s) {
+        s.Execute("INSERT INTO `request_specs` (`instance_uuid`, `spec`, `created_at`) VALUES (?, ?, ?)",
+                  {spec.instance_uuid(), SpecJson(spec), now});
+        spec.set_id(s.LastInsertId());
+    });
+    objects::ResetChanges(spec, true);
+}
+
+objects::RequestSpec RequestSpecStore::GetByInstanceUuid(const std::string& uuid) {
+    auto rows = pool_.Query("SELECT `id`, `spec` FROM `request_specs` WHERE `instance_uuid` = ?", {uuid});
+    if (rows.empty()) throw RequestSpecNotFound({{"instance_uuid", uuid}});
+    return SpecFromRow(rows.front());
+}
+
+void RequestSpecStore::Save(objects::RequestSpec& spec) {
+    auto now = detail::FloorNow(clock_);
+    pool_.Transaction([&](Session& s) {
+        if (s.Execute("UPDATE `request_specs` SET `spec` = ?, `updated_at` = ? WHERE `instance_uuid` = ?",
+                      {SpecJson(spec), now, spec.instance_uuid()}) == 0) {
+            throw RequestSpecNotFound({{"instance_uuid", spec.instance_uuid()}});
+        }
+    });
+    objects::ResetChanges(spec, true);
+}
+
+void RequestSpecStore::Destroy(const std::string& instance_uuid) {
+    pool_.Transaction([&](Session& s) {
+        if (s.Execute("DELETE FROM `request_specs` WHERE `instance_uuid` = ?", {instance_uuid}) == 0) {
+            throw RequestSpecNotFound({{"instance_uuid", instance_uuid}});
+        }
+    });
+}
+
+void BuildRequestStore::Create(objects::BuildRequest& request) {
+    if (!request.has_instance_uuid() && request.has_instance()) {
+        request.set_instance_uuid(request.instance().uuid());
+    }
+    auto now = detail::FloorNow(clock_);
+    pool_.Transaction([&](Session& s) { request.set_id(Builds().Insert(s, request, now)); });
+    objects::ResetChanges(request, true);
+}
+
+objects::BuildRequest BuildRequestStore::GetByInstanceUuid(const std::string& uuid) {
+    auto rows = pool_.Query(Builds().Select("WHERE `instance_uuid` = ?"), {uuid});
+    if (rows.empty()) throw BuildRequestNotFound({{"uuid", uuid}});
+    return detail::LoadAll<objects::BuildRequest>(Builds(), rows).front();
+}
+
+std::vector<objects::BuildRequest> BuildRequestStore::GetByProject(const std::string& project_id) {
+    return detail::LoadAll<objects::BuildRequest>(
+        Builds(), pool_.Query(Builds().Select("WHERE `project_id` = ? ORDER BY `id`"), {project_id}));
+}
+
+std::vector<objects::BuildRequest> BuildRequestStore::GetAll() {
+    return detail::LoadAll<objects::BuildRequest>(Builds(), pool_.Query(Builds().Select("ORDER BY `id`")));
+}
+
+void BuildRequestStore::Destroy(const std::string& instance_uuid) {
+    pool_.Transaction([&](Session& s) {
+        if (s.Execute("DELETE FROM `build_requests` WHERE `instance_uuid` = ?", {instance_uuid}) == 0) {
+            throw BuildRequestNotFound({{"uuid", instance_uuid}});
+        }
+    });
+}
+
+}  // namespace nova::db
