@@ -1,0 +1,944 @@
+// The AMQP 0-9-1 transport, oslo.messaging's rabbit driver topology on rabbitmq-c.
+//
+// Threading: one connection per transport, owned by one I/O thread running an io_context.
+// Every rabbitmq-c call happens on that thread. The socket is watched with async_wait
+// (readiness), and frames are drained with amqp_simple_wait_frame_noblock until none is left;
+// a one-second tick sends heartbeats, notices missed ones and expires held publishes.
+//
+// Channels: 2 publishes in confirm mode (every publish gets a delivery tag; broker acks and
+// nacks complete the caller's PublishDone, so confirms are pipelined); each consumer (RPC
+// server, notification listener, reply queue) gets a channel of its own from 3 up, so that a
+// 406 on one declare cannot cancel the others' consumers.
+//
+// Failures: a lost connection fails every unconfirmed publish (MessageDeliveryFailure: the
+// caller decides, nothing is silently lost), holds new publishes until reconnect or their
+// deadline, and reconnects with oslo's backoff (kombu_reconnect_delay, then
+// rabbit_retry_interval + n * rabbit_retry_backoff up to rabbit_interval_max), rotating
+// through the hosts of transport_url; then every consumer is declared and consumed again.
+#include "amqp_transport.hpp"
+
+#include <amqp.h>
+#include <amqp_framing.h>
+#include <amqp_ssl_socket.h>
+#include <amqp_tcp_socket.h>
+#include <errno.h>
+#include <unistd.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
+#include <deque>
+#include <future>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "../reply_waiter.hpp"
+#include "nova/common/error.hpp"
+#include "nova/common/log.hpp"
+#include "nova/common/uuid.hpp"
+#include "nova/rpc/wire.hpp"
+
+namespace nova::rpc {
+namespace {
+
+spdlog::logger& Log() { return log::Get("nova.rpc.amqp"); }
+
+constexpr amqp_channel_t kPublishChannel = 2;
+constexpr amqp_channel_t kFirstConsumerChannel = 3;
+
+amqp_bytes_t Bytes(const std::string& s) {
+    return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};
+}
+
+std::string ToString(amqp_bytes_t b) {
+    return std::string(static_cast<const char*>(b.bytes), b.len);
+}
+
+std::string ReplyText(const amqp_rpc_reply_t& reply) {
+    switch (reply.reply_type) {
+        case AMQP_RESPONSE_NORMAL:
+            return "ok";
+        case AMQP_RESPONSE_NONE:
+            return "no reply";
+        case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+            return amqp_error_string2(reply.library_error);
+        case AMQP_RESPONSE_SERVER_EXCEPTION:
+            if (reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+                auto* m = static_cast<amqp_channel_close_t*>(reply.reply.decoded);
+                return std::to_string(m->reply_code) + " " + ToString(m->reply_text);
+            }
+            if (reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+                auto* m = static_cast<amqp_connection_close_t*>(reply.reply.decoded);
+                return std::to_string(m->reply_code) + " " + ToString(m->reply_text);
+            }
+            return "server exception";
+    }
+    return "unknown";
+}
+
+// Thrown inside the I/O thread when the connection is unusable.
+struct ConnectionLost : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+// A channel-level failure (the broker closed the channel, e.g. 406 PRECONDITION_FAILED).
+struct ChannelFailed : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Builds an amqp_table_t whose storage lives as long as this object.
+class Table {
+public:
+    void AddInt(const char* key, int32_t value) {
+        amqp_table_entry_t e{};
+        e.key = amqp_cstring_bytes(key);
+        e.value.kind = AMQP_FIELD_KIND_I32;
+        e.value.value.i32 = value;
+        entries_.push_back(e);
+    }
+    void AddString(const char* key, const std::string& value) {
+        strings_.push_back(std::make_unique<std::string>(value));
+        amqp_table_entry_t e{};
+        e.key = amqp_cstring_bytes(key);
+        e.value.kind = AMQP_FIELD_KIND_UTF8;
+        e.value.value.bytes = Bytes(*strings_.back());
+        entries_.push_back(e);
+    }
+    void AddBool(const char* key, bool value) {
+        amqp_table_entry_t e{};
+        e.key = amqp_cstring_bytes(key);
+        e.value.kind = AMQP_FIELD_KIND_BOOLEAN;
+        e.value.value.boolean = value ? 1 : 0;
+        entries_.push_back(e);
+    }
+    amqp_table_t get() {
+        return amqp_table_t{static_cast<int>(entries_.size()),
+                            entries_.empty() ? nullptr : entries_.data()};
+    }
+
+private:
+    std::vector<amqp_table_entry_t> entries_;
+    std::vector<std::unique_ptr<std::string>> strings_;
+};
+
+class AmqpTransport;
+
+// One consumer registration; survives reconnects (re-declared and re-consumed each time).
+struct Consumer {
+    enum class Kind { kRpc, kNotification, kReply };
+    Kind kind;
+    std::string exchange;
+    std::string topic;   // RPC topic, notification queue, or reply queue name
+    std::string server;
+    std::string fanout_queue;
+    std::shared_ptr<DeliveryHandler> handler;
+    // Per connection:
+    amqp_channel_t channel = 0;
+    std::vector<std::string> tags;
+};
+
+class AmqpSubscription final : public Subscription {
+public:
+    AmqpSubscription(std::shared_ptr<AmqpTransport> transport, std::uint64_t id)
+        : transport_(std::move(transport)), id_(id) {}
+    ~AmqpSubscription() override;
+
+private:
+    std::shared_ptr<AmqpTransport> transport_;
+    std::uint64_t id_;
+};
+
+struct HeldPublish {
+    Destination destination;
+    std::string body;
+    PublishOptions options;
+    PublishDone done;
+};
+
+class AmqpTransport final : public Transport,
+                            public std::enable_shared_from_this<AmqpTransport> {
+public:
+    AmqpTransport(TransportUrl url, TransportOptions options)
+        : url_(std::move(url)),
+          options_(std::move(options)),
+          descriptor_(io_),
+          tick_(io_),
+          reconnect_timer_(io_),
+          replies_(std::make_unique<ReplyWaiter>(io_.get_executor())) {
+        // Like oslo: every connection shuffles the hosts, then fails over in order.
+        std::random_device rd;
+        std::mt19937 rng(rd());
+        std::shuffle(url_.hosts.begin(), url_.hosts.end(), rng);
+        connection_name_ = std::string(program_invocation_short_name) + ":" +
+                           std::to_string(::getpid()) + ":" + GenerateUuid();
+        work_.emplace(io_.get_executor());
+        thread_ = std::thread([this] { io_.run(); });
+        RunOnIo([this] {
+            if (!Connect()) ScheduleReconnect();
+            StartTick();
+        });
+    }
+
+    ~AmqpTransport() override {
+        RunOnIo([this] {
+            stopping_ = true;
+            tick_.cancel();
+            reconnect_timer_.cancel();
+            for (auto& held : held_) Fail(held.done, "the transport was shut down");
+            held_.clear();
+            Disconnect("shutting down", /*clean=*/true);
+        });
+        replies_.reset();
+        work_.reset();
+        io_.stop();
+        if (thread_.joinable()) thread_.join();
+    }
+
+    // --- Transport ------------------------------------------------------------------------
+
+    void Publish(const Destination& destination, std::string body, const PublishOptions& options,
+                 PublishDone done) override {
+        boost::asio::post(io_, [this, destination, body = std::move(body), options,
+                                 done = std::move(done)]() mutable {
+            HeldPublish publish{destination, std::move(body), options, std::move(done)};
+            if (!connected_) {
+                held_.push_back(std::move(publish));
+                return;
+            }
+            DoPublish(std::move(publish));
+        });
+    }
+
+    std::unique_ptr<Subscription> SubscribeRpc(const std::string& exchange,
+                                               const std::string& topic,
+                                               const std::string& server,
+                                               DeliveryHandler handler) override {
+        auto consumer = std::make_shared<Consumer>();
+        consumer->kind = Consumer::Kind::kRpc;
+        consumer->exchange = exchange;
+        consumer->topic = topic;
+        consumer->server = server;
+        consumer->fanout_queue = topic + "_fanout_" + GenerateUuidHex();
+        consumer->handler = std::make_shared<DeliveryHandler>(std::move(handler));
+        return std::make_unique<AmqpSubscription>(shared_from_this(), Add(std::move(consumer)));
+    }
+
+    std::unique_ptr<Subscription> SubscribeNotifications(const std::string& exchange,
+                                                         const std::string& queue,
+                                                         DeliveryHandler handler) override {
+        auto consumer = std::make_shared<Consumer>();
+        consumer->kind = Consumer::Kind::kNotification;
+        consumer->exchange = exchange;
+        consumer->topic = queue;
+        consumer->handler = std::make_shared<DeliveryHandler>(std::move(handler));
+        return std::make_unique<AmqpSubscription>(shared_from_this(), Add(std::move(consumer)));
+    }
+
+    std::string ReplyQueue() override {
+        std::lock_guard lock(reply_mutex_);
+        if (reply_queue_.empty()) {
+            std::string name = "reply_" + GenerateUuidHex();
+            auto consumer = std::make_shared<Consumer>();
+            consumer->kind = Consumer::Kind::kReply;
+            consumer->topic = name;
+            ReplyWaiter* waiter = replies_.get();
+            consumer->handler = std::make_shared<DeliveryHandler>(
+                [waiter](std::string body) { return waiter->Deliver(body); });
+            Add(std::move(consumer));  // lives as long as the transport
+            reply_queue_ = name;
+        }
+        return reply_queue_;
+    }
+
+    ReplyWaiter& Replies() override { return *replies_; }
+    const TransportOptions& options() const override { return options_; }
+
+    void Remove(std::uint64_t id) {
+        RunOnIo([this, id] {
+            auto it = consumers_.find(id);
+            if (it == consumers_.end()) return;
+            auto consumer = it->second;
+            consumers_.erase(it);
+            for (const auto& tag : consumer->tags) by_tag_.erase(tag);
+            if (!connected_ || consumer->channel == 0) return;
+            try {
+                for (const auto& tag : consumer->tags) {
+                    amqp_basic_cancel(conn_, consumer->channel, Bytes(tag));
+                    Check(consumer->channel, "basic.cancel");
+                }
+                if (consumer->kind == Consumer::Kind::kRpc) {
+                    // oslo deletes the fanout queue on a clean stop and leaves the others.
+                    amqp_queue_delete(conn_, consumer->channel, Bytes(consumer->fanout_queue), 0, 0);
+                    Check(consumer->channel, "queue.delete");
+                }
+                amqp_channel_close(conn_, consumer->channel, AMQP_REPLY_SUCCESS);
+            } catch (const ChannelFailed& e) {
+                NOVA_LOG_WARN(Log(), log::kNoContext, "While unsubscribing {}: {}", consumer->topic,
+                              e.what());
+            } catch (const ConnectionLost& e) {
+                ConnectionFailed(e.what());
+            }
+            free_channels_.push_back(consumer->channel);
+            DrainSoon();
+        });
+    }
+
+private:
+    // Runs `fn` on the I/O thread and waits; rethrows its exception.
+    template <class Fn>
+    void RunOnIo(Fn fn) {
+        if (std::this_thread::get_id() == thread_.get_id()) {
+            fn();
+            return;
+        }
+        std::promise<void> done;
+        boost::asio::post(io_, [&] {
+            try {
+                fn();
+                done.set_value();
+            } catch (...) {
+                done.set_exception(std::current_exception());
+            }
+        });
+        done.get_future().get();
+    }
+
+    std::uint64_t Add(std::shared_ptr<Consumer> consumer) {
+        std::uint64_t id = 0;
+        RunOnIo([&] {
+            id = next_consumer_id_++;
+            consumers_[id] = consumer;
+            if (!connected_) return;  // consumed once the connection is back
+            try {
+                StartConsumer(*consumer);
+            } catch (const ChannelFailed& e) {
+                consumers_.erase(id);
+                throw MessageDeliveryFailure(
+                    {{"reason", "cannot consume " + consumer->topic + ": " + e.what()}});
+            } catch (const ConnectionLost& e) {
+                ConnectionFailed(e.what());
+            }
+            DrainSoon();
+        });
+        return id;
+    }
+
+    // --- connection ---------------------------------------------------------------------
+
+    bool Connect() {
+        const auto& host = url_.hosts[host_index_ % url_.hosts.size()];
+        const auto& rabbit = options_.rabbit;
+        conn_ = amqp_new_connection();
+        amqp_socket_t* socket = nullptr;
+        if (rabbit.ssl) {
+            socket = amqp_ssl_socket_new(conn_);
+            if (socket && rabbit.ssl_ca_file) amqp_ssl_socket_set_cacert(socket, rabbit.ssl_ca_file->c_str());
+            if (socket && rabbit.ssl_cert_file && rabbit.ssl_key_file) {
+                amqp_ssl_socket_set_key(socket, rabbit.ssl_cert_file->c_str(),
+                                        rabbit.ssl_key_file->c_str());
+            }
+        } else {
+            socket = amqp_tcp_socket_new(conn_);
+        }
+        auto fail = [&](const std::string& why) {
+            NOVA_LOG_ERROR(Log(), log::kNoContext,
+                           "AMQP server on {}:{} is unreachable: {}. Trying again in {:.1f} "
+                           "seconds.",
+                           host.host, host.port, why, NextDelay());
+            amqp_destroy_connection(conn_);
+            conn_ = nullptr;
+            ++host_index_;  // fail over to the next host
+            return false;
+        };
+        if (!socket) return fail("cannot create a socket");
+        timeval connect_timeout{5, 0};
+        int status = amqp_socket_open_noblock(socket, host.host.c_str(), host.port, &connect_timeout);
+        if (status != AMQP_STATUS_OK) return fail(amqp_error_string2(status));
+        timeval rpc_timeout{10, 0};
+        amqp_set_handshake_timeout(conn_, &rpc_timeout);
+        amqp_set_rpc_timeout(conn_, &rpc_timeout);
+        Table properties;
+        properties.AddString("connection_name", connection_name_);
+        amqp_table_t props = properties.get();
+        amqp_rpc_reply_t reply = amqp_login_with_properties(
+            conn_, url_.virtual_host.c_str(), 0, 131072, rabbit.heartbeat_timeout_threshold,
+            &props, AMQP_SASL_METHOD_PLAIN, host.user.c_str(), host.password.c_str());
+        if (reply.reply_type != AMQP_RESPONSE_NORMAL) return fail("login: " + ReplyText(reply));
+        try {
+            OpenChannel(kPublishChannel);
+            amqp_confirm_select(conn_, kPublishChannel);
+            Check(kPublishChannel, "confirm.select");
+        } catch (const std::exception& e) {
+            return fail(e.what());
+        }
+        next_tag_ = 1;
+        next_channel_ = kFirstConsumerChannel;
+        next_consumer_tag_ = 1;
+        free_channels_.clear();
+        declared_.clear();
+        connected_ = true;
+        attempt_ = 0;
+        heartbeat_ = amqp_get_heartbeat(conn_);
+        descriptor_.assign(amqp_get_sockfd(conn_));
+        NOVA_LOG_INFO(Log(), log::kNoContext, "Connected to AMQP server on {}:{} (vhost {})",
+                      host.host, host.port, url_.virtual_host);
+        if (reconnects_ > 0) {
+            NOVA_LOG_INFO(Log(), log::kNoContext, "Reconnected; consuming {} queue sets again",
+                          consumers_.size());
+        }
+        for (auto& [id, consumer] : consumers_) {
+            try {
+                StartConsumer(*consumer);
+            } catch (const ChannelFailed& e) {
+                NOVA_LOG_ERROR(Log(), log::kNoContext, "Cannot consume {} again: {}",
+                               consumer->topic, e.what());
+            } catch (const ConnectionLost& e) {
+                ConnectionFailed(e.what());
+                return true;  // ConnectionFailed scheduled the next attempt
+            }
+        }
+        auto held = std::move(held_);
+        held_.clear();
+        for (auto& publish : held) {
+            if (!connected_) {
+                held_.push_back(std::move(publish));
+                continue;
+            }
+            DoPublish(std::move(publish));
+        }
+        WaitReadable();
+        return true;
+    }
+
+    double NextDelay() const {
+        const auto& r = options_.rabbit;
+        if (attempt_ == 0) return r.kombu_reconnect_delay;
+        return std::min(r.rabbit_interval_max,
+                        r.rabbit_retry_interval + (attempt_ - 1) * r.rabbit_retry_backoff);
+    }
+
+    void ScheduleReconnect() {
+        if (stopping_) return;
+        double delay = NextDelay();
+        ++attempt_;
+        reconnect_timer_.expires_after(std::chrono::milliseconds(static_cast<long>(delay * 1000)));
+        reconnect_timer_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec || stopping_ || connected_) return;
+            ++reconnects_;
+            if (!Connect()) ScheduleReconnect();
+        });
+    }
+
+    void Disconnect(const std::string& reason, bool clean) {
+        if (conn_ == nullptr) return;
+        boost::system::error_code ignored;
+        descriptor_.cancel(ignored);
+        descriptor_.release();
+        if (clean && connected_) {
+            // Delete fanout queues as oslo does on a clean stop.
+            for (auto& [id, consumer] : consumers_) {
+                if (consumer->kind == Consumer::Kind::kRpc && consumer->channel != 0) {
+                    amqp_queue_delete(conn_, consumer->channel, Bytes(consumer->fanout_queue), 0, 0);
+                }
+            }
+            amqp_connection_close(conn_, AMQP_REPLY_SUCCESS);
+        }
+        amqp_destroy_connection(conn_);
+        conn_ = nullptr;
+        connected_ = false;
+        for (auto& [id, consumer] : consumers_) {
+            consumer->channel = 0;
+            consumer->tags.clear();
+        }
+        by_tag_.clear();
+        assembly_.clear();
+        auto unconfirmed = std::move(unconfirmed_);
+        unconfirmed_.clear();
+        for (auto& [tag, done] : unconfirmed) {
+            Fail(done, "the connection to the broker was lost before it confirmed the message (" +
+                           reason + ")");
+        }
+    }
+
+    void ConnectionFailed(const std::string& reason) {
+        if (!connected_ && conn_ == nullptr) return;
+        NOVA_LOG_ERROR(Log(), log::kNoContext, "AMQP connection lost: {}", reason);
+        Disconnect(reason, false);
+        ScheduleReconnect();
+    }
+
+    static void Fail(const PublishDone& done, const std::string& reason) {
+        if (done) done(std::make_exception_ptr(MessageDeliveryFailure({{"reason", reason}})));
+    }
+
+    // Throws ChannelFailed or ConnectionLost after a synchronous method on `channel`.
+    void Check(amqp_channel_t channel, const char* what) {
+        amqp_rpc_reply_t reply = amqp_get_rpc_reply(conn_);
+        if (reply.reply_type == AMQP_RESPONSE_NORMAL) return;
+        if (reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
+            reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+            std::string text = ReplyText(reply);
+            amqp_channel_close_ok_t ok{};
+            amqp_send_method(conn_, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+            if (channel == kPublishChannel) RecoverPublishChannel(text);
+            throw ChannelFailed(std::string(what) + ": " + text);
+        }
+        throw ConnectionLost(std::string(what) + ": " + ReplyText(reply));
+    }
+
+    void OpenChannel(amqp_channel_t channel) {
+        amqp_channel_open(conn_, channel);
+        Check(channel, "channel.open");
+    }
+
+    amqp_channel_t AllocateChannel() {
+        if (!free_channels_.empty()) {
+            auto channel = free_channels_.back();
+            free_channels_.pop_back();
+            return channel;
+        }
+        return next_channel_++;
+    }
+
+    // The broker closed the publishing channel: the unconfirmed messages are lost to us.
+    void RecoverPublishChannel(const std::string& reason) {
+        auto unconfirmed = std::move(unconfirmed_);
+        unconfirmed_.clear();
+        for (auto& [tag, done] : unconfirmed) Fail(done, "the broker closed the channel: " + reason);
+        declared_.clear();
+        amqp_channel_open(conn_, kPublishChannel);
+        if (amqp_get_rpc_reply(conn_).reply_type != AMQP_RESPONSE_NORMAL) {
+            throw ConnectionLost("cannot reopen the publishing channel");
+        }
+        amqp_confirm_select(conn_, kPublishChannel);
+        if (amqp_get_rpc_reply(conn_).reply_type != AMQP_RESPONSE_NORMAL) {
+            throw ConnectionLost("cannot reopen the publishing channel");
+        }
+        next_tag_ = 1;
+    }
+
+    // --- topology (oslo 14's declares, rpc-wire.md §3) ------------------------------------
+
+    bool TopicDurable() const {
+        return options_.rabbit.amqp_durable_queues || options_.rabbit.rabbit_quorum_queue;
+    }
+
+    void DeclareExchange(amqp_channel_t channel, const std::string& name, const char* type,
+                         bool durable, bool auto_delete) {
+        amqp_exchange_declare(conn_, channel, Bytes(name), amqp_cstring_bytes(type), 0,
+                              durable ? 1 : 0, auto_delete ? 1 : 0, 0, amqp_empty_table);
+        Check(channel, "exchange.declare");
+    }
+
+    void DeclareTopicExchange(amqp_channel_t channel, const std::string& name) {
+        DeclareExchange(channel, name, "topic", TopicDurable(), options_.rabbit.amqp_auto_delete);
+    }
+
+    // Topic and notification queues: durability flags, quorum and HA arguments.
+    void DeclareTopicQueue(amqp_channel_t channel, const std::string& name) {
+        const auto& r = options_.rabbit;
+        Table args;
+        if (r.rabbit_ha_queues) args.AddString("x-ha-policy", "all");
+        if (r.rabbit_quorum_queue) {
+            args.AddString("x-queue-type", "quorum");
+            if (r.rabbit_quorum_delivery_limit) args.AddInt("x-delivery-limit", r.rabbit_quorum_delivery_limit);
+            if (r.rabbit_quroum_max_memory_length) {
+                args.AddInt("x-max-in-memory-length", r.rabbit_quroum_max_memory_length);
+            }
+            if (r.rabbit_quroum_max_memory_bytes) {
+                args.AddInt("x-max-in-memory-bytes", r.rabbit_quroum_max_memory_bytes);
+            }
+        }
+        amqp_queue_declare(conn_, channel, Bytes(name), 0, TopicDurable() ? 1 : 0, 0,
+                           r.amqp_auto_delete ? 1 : 0, args.get());
+        Check(channel, "queue.declare");
+    }
+
+    // Reply and fanout queues: transient, with x-expires.
+    void DeclareTransientQueue(amqp_channel_t channel, const std::string& name) {
+        Table args;
+        args.AddInt("x-expires", options_.rabbit.rabbit_transient_queues_ttl * 1000);
+        if (options_.rabbit.rabbit_ha_queues) args.AddString("x-ha-policy", "all");
+        amqp_queue_declare(conn_, channel, Bytes(name), 0, 0, 0, 0, args.get());
+        Check(channel, "queue.declare");
+    }
+
+    void Bind(amqp_channel_t channel, const std::string& queue, const std::string& exchange,
+              const std::string& key) {
+        amqp_queue_bind(conn_, channel, Bytes(queue), Bytes(exchange), Bytes(key), amqp_empty_table);
+        Check(channel, "queue.bind");
+    }
+
+    void Consume(Consumer& consumer, const std::string& queue) {
+        std::string tag = std::to_string(next_consumer_tag_++);
+        Table args;
+        if (options_.rabbit.enable_cancel_on_failover) args.AddBool("x-cancel-on-ha-failover", true);
+        amqp_basic_consume(conn_, consumer.channel, Bytes(queue), Bytes(tag), 0, 0, 0, args.get());
+        Check(consumer.channel, "basic.consume");
+        consumer.tags.push_back(tag);
+        by_tag_[tag] = consumer.handler;
+    }
+
+    void StartConsumer(Consumer& consumer) {
+        consumer.channel = AllocateChannel();
+        consumer.tags.clear();
+        try {
+            OpenChannel(consumer.channel);
+        } catch (const ChannelFailed&) {
+            consumer.channel = 0;
+            throw;
+        }
+        try {
+            if (options_.rabbit.rabbit_qos_prefetch_count > 0) {
+                amqp_basic_qos(conn_, consumer.channel, 0,
+                               static_cast<uint16_t>(options_.rabbit.rabbit_qos_prefetch_count), 0);
+                Check(consumer.channel, "basic.qos");
+            }
+            switch (consumer.kind) {
+                case Consumer::Kind::kRpc: {
+                    const std::string server_queue = consumer.topic + "." + consumer.server;
+                    const std::string fanout_exchange = consumer.topic + "_fanout";
+                    DeclareTopicExchange(consumer.channel, consumer.exchange);
+                    DeclareTopicQueue(consumer.channel, consumer.topic);
+                    Bind(consumer.channel, consumer.topic, consumer.exchange, consumer.topic);
+                    DeclareTopicQueue(consumer.channel, server_queue);
+                    Bind(consumer.channel, server_queue, consumer.exchange, server_queue);
+                    DeclareExchange(consumer.channel, fanout_exchange, "fanout", false, true);
+                    DeclareTransientQueue(consumer.channel, consumer.fanout_queue);
+                    Bind(consumer.channel, consumer.fanout_queue, fanout_exchange, consumer.topic);
+                    Consume(consumer, consumer.topic);
+                    Consume(consumer, server_queue);
+                    Consume(consumer, consumer.fanout_queue);
+                    break;
+                }
+                case Consumer::Kind::kNotification:
+                    DeclareTopicExchange(consumer.channel, consumer.exchange);
+                    DeclareTopicQueue(consumer.channel, consumer.topic);
+                    Bind(consumer.channel, consumer.topic, consumer.exchange, consumer.topic);
+                    Consume(consumer, consumer.topic);
+                    break;
+                case Consumer::Kind::kReply:
+                    DeclareTransientQueue(consumer.channel, consumer.topic);
+                    Consume(consumer, consumer.topic);
+                    break;
+            }
+        } catch (const ChannelFailed&) {
+            // The broker closed the channel; it can be opened again for the next consumer.
+            for (const auto& tag : consumer.tags) by_tag_.erase(tag);
+            consumer.tags.clear();
+            free_channels_.push_back(consumer.channel);
+            consumer.channel = 0;
+            throw;
+        }
+    }
+
+    // --- publishing -----------------------------------------------------------------------
+
+    void DoPublish(HeldPublish publish) {
+        const Destination& d = publish.destination;
+        try {
+            std::string exchange;
+            switch (d.kind) {
+                case Destination::Kind::kTopic:
+                    exchange = d.exchange;
+                    if (declared_.insert("x:" + exchange).second) {
+                        DeclareTopicExchange(kPublishChannel, exchange);
+                    }
+                    break;
+                case Destination::Kind::kNotification:
+                    exchange = d.exchange;
+                    if (declared_.insert("x:" + exchange).second) {
+                        DeclareTopicExchange(kPublishChannel, exchange);
+                    }
+                    if (declared_.insert("q:" + d.routing_key).second) {
+                        DeclareTopicQueue(kPublishChannel, d.routing_key);
+                        Bind(kPublishChannel, d.routing_key, exchange, d.routing_key);
+                    }
+                    break;
+                case Destination::Kind::kFanout:
+                    exchange = d.routing_key + "_fanout";
+                    if (declared_.insert("f:" + exchange).second) {
+                        DeclareExchange(kPublishChannel, exchange, "fanout", false, true);
+                    }
+                    break;
+                case Destination::Kind::kReply:
+                    break;  // the default exchange
+            }
+            std::string expiration;
+            amqp_basic_properties_t props{};
+            props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_CONTENT_ENCODING_FLAG |
+                           AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_PRIORITY_FLAG |
+                           AMQP_BASIC_HEADERS_FLAG;
+            props.content_type = amqp_cstring_bytes("application/json");
+            props.content_encoding = amqp_cstring_bytes("utf-8");
+            props.delivery_mode = 2;
+            props.priority = 0;
+            props.headers = amqp_empty_table;
+            if (publish.options.expiration) {
+                expiration = std::to_string(publish.options.expiration->count());
+                props._flags |= AMQP_BASIC_EXPIRATION_FLAG;
+                props.expiration = Bytes(expiration);
+            }
+            const std::string key = d.kind == Destination::Kind::kFanout ? "" : d.routing_key;
+            const bool mandatory = d.kind == Destination::Kind::kReply;
+            int status = amqp_basic_publish(conn_, kPublishChannel, Bytes(exchange), Bytes(key),
+                                            mandatory ? 1 : 0, 0, &props, Bytes(publish.body));
+            if (status != AMQP_STATUS_OK) throw ConnectionLost(amqp_error_string2(status));
+            unconfirmed_.emplace(next_tag_++, std::move(publish.done));
+        } catch (const ChannelFailed& e) {
+            Fail(publish.done, e.what());
+        } catch (const ConnectionLost& e) {
+            held_.push_front(std::move(publish));  // goes out after the reconnect
+            ConnectionFailed(e.what());
+        }
+    }
+
+    void Confirm(uint64_t tag, bool multiple, bool ack) {
+        auto finish = [this, ack](PublishDone& done) {
+            if (ack) {
+                if (done) done(nullptr);
+            } else {
+                Fail(done, "the broker refused the message (basic.nack)");
+            }
+        };
+        if (multiple) {
+            auto end = unconfirmed_.upper_bound(tag);
+            std::vector<PublishDone> dones;
+            for (auto it = unconfirmed_.begin(); it != end; ++it) dones.push_back(std::move(it->second));
+            unconfirmed_.erase(unconfirmed_.begin(), end);
+            for (auto& done : dones) finish(done);
+        } else if (auto it = unconfirmed_.find(tag); it != unconfirmed_.end()) {
+            PublishDone done = std::move(it->second);
+            unconfirmed_.erase(it);
+            finish(done);
+        }
+    }
+
+    // --- reading --------------------------------------------------------------------------
+
+    struct Assembly {
+        bool is_return = false;
+        std::string consumer_tag;
+        uint64_t delivery_tag = 0;
+        uint64_t size = 0;
+        bool oversized = false;
+        bool have_header = false;
+        std::string body;
+        std::string routing_key;
+    };
+
+    void WaitReadable() {
+        descriptor_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                               [this](const boost::system::error_code& ec) {
+                                   if (ec || !connected_) return;
+                                   Drain();
+                                   if (connected_) WaitReadable();
+                               });
+    }
+
+    void DrainSoon() {
+        boost::asio::post(io_, [this] {
+            if (connected_) Drain();
+        });
+    }
+
+    void Drain() {
+        try {
+            while (connected_) {
+                amqp_frame_t frame;
+                timeval zero{0, 0};
+                int status = amqp_simple_wait_frame_noblock(conn_, &frame, &zero);
+                if (status == AMQP_STATUS_TIMEOUT) break;
+                if (status != AMQP_STATUS_OK) throw ConnectionLost(amqp_error_string2(status));
+                HandleFrame(frame);
+            }
+            if (connected_) amqp_maybe_release_buffers(conn_);
+        } catch (const ConnectionLost& e) {
+            ConnectionFailed(e.what());
+        } catch (const ChannelFailed& e) {
+            NOVA_LOG_WARN(Log(), log::kNoContext, "{}", e.what());
+        }
+    }
+
+    void HandleFrame(const amqp_frame_t& frame) {
+        if (frame.frame_type == AMQP_FRAME_METHOD) {
+            HandleMethod(frame.channel, frame.payload.method);
+            return;
+        }
+        auto it = assembly_.find(frame.channel);
+        if (it == assembly_.end()) return;  // content of something we do not track
+        Assembly& a = it->second;
+        if (frame.frame_type == AMQP_FRAME_HEADER) {
+            a.size = frame.payload.properties.body_size;
+            a.have_header = true;
+            a.oversized = a.size > kMaxMessageBytes;
+            if (!a.oversized) a.body.reserve(a.size);
+        } else if (frame.frame_type == AMQP_FRAME_BODY) {
+            const auto& fragment = frame.payload.body_fragment;
+            if (!a.oversized) a.body.append(static_cast<const char*>(fragment.bytes), fragment.len);
+            a.size -= std::min<uint64_t>(a.size, fragment.len);
+        }
+        if (a.have_header && a.size == 0) {
+            Assembly done = std::move(a);
+            assembly_.erase(it);
+            Delivered(frame.channel, std::move(done));
+        }
+    }
+
+    void HandleMethod(amqp_channel_t channel, const amqp_method_t& method) {
+        switch (method.id) {
+            case AMQP_BASIC_DELIVER_METHOD: {
+                auto* m = static_cast<amqp_basic_deliver_t*>(method.decoded);
+                Assembly a;
+                a.consumer_tag = ToString(m->consumer_tag);
+                a.delivery_tag = m->delivery_tag;
+                assembly_[channel] = std::move(a);
+                break;
+            }
+            case AMQP_BASIC_RETURN_METHOD: {
+                auto* m = static_cast<amqp_basic_return_t*>(method.decoded);
+                Assembly a;
+                a.is_return = true;
+                a.routing_key = ToString(m->routing_key);
+                assembly_[channel] = std::move(a);
+                break;
+            }
+            case AMQP_BASIC_ACK_METHOD: {
+                auto* m = static_cast<amqp_basic_ack_t*>(method.decoded);
+                if (channel == kPublishChannel) Confirm(m->delivery_tag, m->multiple != 0, true);
+                break;
+            }
+            case AMQP_BASIC_NACK_METHOD: {
+                auto* m = static_cast<amqp_basic_nack_t*>(method.decoded);
+                if (channel == kPublishChannel) Confirm(m->delivery_tag, m->multiple != 0, false);
+                break;
+            }
+            case AMQP_BASIC_CANCEL_METHOD: {
+                // The broker cancelled a consumer (its queue was deleted, a node went away):
+                // start over on a fresh connection, which re-declares everything.
+                throw ConnectionLost("the broker cancelled a consumer");
+            }
+            case AMQP_CHANNEL_CLOSE_METHOD: {
+                auto* m = static_cast<amqp_channel_close_t*>(method.decoded);
+                std::string text = std::to_string(m->reply_code) + " " + ToString(m->reply_text);
+                amqp_channel_close_ok_t ok{};
+                amqp_send_method(conn_, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+                if (channel == kPublishChannel) {
+                    RecoverPublishChannel(text);
+                    throw ChannelFailed("publishing channel closed by the broker: " + text);
+                }
+                throw ConnectionLost("consumer channel closed by the broker: " + text);
+            }
+            case AMQP_CONNECTION_CLOSE_METHOD: {
+                auto* m = static_cast<amqp_connection_close_t*>(method.decoded);
+                amqp_connection_close_ok_t ok{};
+                amqp_send_method(conn_, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+                throw ConnectionLost("closed by the broker: " + std::to_string(m->reply_code) +
+                                     " " + ToString(m->reply_text));
+            }
+            case AMQP_CONNECTION_BLOCKED_METHOD:
+                NOVA_LOG_WARN(Log(), log::kNoContext, "The broker blocked this connection");
+                break;
+            case AMQP_CONNECTION_UNBLOCKED_METHOD:
+                NOVA_LOG_INFO(Log(), log::kNoContext, "The broker unblocked this connection");
+                break;
+            default:
+                break;
+        }
+    }
+
+    void Delivered(amqp_channel_t channel, Assembly a) {
+        if (a.is_return) {
+            NOVA_LOG_WARN(Log(), log::kNoContext,
+                          "The broker returned a message to {}: its queue no longer exists",
+                          a.routing_key);
+            return;
+        }
+        bool accepted = false;
+        auto it = by_tag_.find(a.consumer_tag);
+        if (a.oversized) {
+            NOVA_LOG_ERROR(Log(), log::kNoContext, "Rejecting an oversized message on consumer {}",
+                           a.consumer_tag);
+        } else if (it != by_tag_.end()) {
+            auto handler = it->second;
+            try {
+                accepted = (*handler)(std::move(a.body));
+            } catch (const std::exception& e) {
+                NOVA_LOG_ERROR(Log(), log::kNoContext, "Consumer failed on a message: {}", e.what());
+            }
+        }
+        int status = accepted ? amqp_basic_ack(conn_, channel, a.delivery_tag, 0)
+                              : amqp_basic_reject(conn_, channel, a.delivery_tag, 0);
+        if (status != AMQP_STATUS_OK) throw ConnectionLost(amqp_error_string2(status));
+    }
+
+    // --- the tick: heartbeats and held publishes --------------------------------------------
+
+    void StartTick() {
+        tick_.expires_after(std::chrono::seconds(1));
+        tick_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec || stopping_) return;
+            if (connected_) Drain();  // sends a heartbeat when due; notices missed ones
+            for (auto it = held_.begin(); it != held_.end();) {
+                if (it->options.deadline.Expired()) {
+                    Fail(it->done, "no connection to the broker before the deadline");
+                    it = held_.erase(it);
+                } else {
+                    ++it;
+                }
+            }
+            StartTick();
+        });
+    }
+
+    TransportUrl url_;
+    TransportOptions options_;
+    boost::asio::io_context io_;
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+    boost::asio::posix::stream_descriptor descriptor_;
+    boost::asio::steady_timer tick_;
+    boost::asio::steady_timer reconnect_timer_;
+    std::thread thread_;
+    std::unique_ptr<ReplyWaiter> replies_;
+    std::string connection_name_;
+
+    // I/O thread only:
+    amqp_connection_state_t conn_ = nullptr;
+    bool connected_ = false;
+    bool stopping_ = false;
+    int heartbeat_ = 0;
+    std::size_t host_index_ = 0;
+    int attempt_ = 0;
+    int reconnects_ = 0;
+    uint64_t next_tag_ = 1;
+    amqp_channel_t next_channel_ = kFirstConsumerChannel;
+    std::vector<amqp_channel_t> free_channels_;
+    uint64_t next_consumer_tag_ = 1;
+    std::set<std::string> declared_;
+    std::map<uint64_t, PublishDone> unconfirmed_;
+    std::deque<HeldPublish> held_;
+    std::map<std::uint64_t, std::shared_ptr<Consumer>> consumers_;
+    std::uint64_t next_consumer_id_ = 1;
+    std::map<std::string, std::shared_ptr<DeliveryHandler>> by_tag_;
+    std::map<amqp_channel_t, Assembly> assembly_;
+
+    std::mutex reply_mutex_;
+    std::string reply_queue_;
+
+    friend class AmqpSubscription;
+};
+
+AmqpSubscription::~AmqpSubscription() { transport_->Remove(id_); }
+
+}  // namespace
+
+std::shared_ptr<Transport> MakeAmqpTransport(TransportUrl url, TransportOptions options) {
+    return std::make_shared<AmqpTransport>(std::move(url), std::move(options));
+}
+
+}  // namespace nova::rpc

@@ -1,0 +1,261 @@
+#include "nova/rpc/wire.hpp"
+
+#include <charconv>
+#include <stdexcept>
+#include <vector>
+
+#include "nova/common/error.hpp"
+#include "nova/common/uuid.hpp"
+
+namespace nova::rpc {
+namespace {
+
+constexpr std::string_view kVersionKey = "oslo.version";
+constexpr std::string_view kMessageKey = "oslo.message";
+constexpr std::string_view kContextPrefix = "_context_";
+constexpr std::string_view kRemoteSuffix = "_Remote";
+
+std::string Dump(const Json& value) {
+    return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// "X.Y[.Z]" -> {X, Y, Z}; nullopt when malformed.
+std::optional<std::vector<long>> SplitVersion(std::string_view text) {
+    std::vector<long> parts;
+    std::size_t start = 0;
+    while (true) {
+        std::size_t dot = text.find('.', start);
+        std::string_view part =
+            text.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+        if (part.empty()) return std::nullopt;
+        long value = 0;
+        auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
+        if (ec != std::errc() || ptr != part.data() + part.size() || value < 0) return std::nullopt;
+        parts.push_back(value);
+        if (dot == std::string_view::npos) break;
+        start = dot + 1;
+    }
+    if (parts.size() < 2 || parts.size() > 3) return std::nullopt;
+    if (parts.size() == 2) parts.push_back(0);
+    return parts;
+}
+
+std::string StripRemote(std::string text) {
+    if (text.size() >= kRemoteSuffix.size() &&
+        text.compare(text.size() - kRemoteSuffix.size(), kRemoteSuffix.size(), kRemoteSuffix) == 0) {
+        text.resize(text.size() - kRemoteSuffix.size());
+    }
+    return text;
+}
+
+bool EndsWithRemote(const std::string& text) {
+    return text.size() >= kRemoteSuffix.size() &&
+           text.compare(text.size() - kRemoteSuffix.size(), kRemoteSuffix.size(), kRemoteSuffix) == 0;
+}
+
+std::optional<std::string> OptionalStringMember(const Json& message, const char* key) {
+    auto it = message.find(key);
+    if (it == message.end() || it->is_null()) return std::nullopt;
+    if (!it->is_string()) throw std::invalid_argument(std::string("'") + key + "' is not a string");
+    return it->get<std::string>();
+}
+
+}  // namespace
+
+std::string EncodeEnvelope(const Json& message) {
+    Json envelope = Json::object();
+    envelope[kVersionKey] = "2.0";
+    envelope[kMessageKey] = Dump(message);
+    return Dump(envelope);
+}
+
+Json DecodeEnvelope(std::string_view body) {
+    if (body.size() > kMaxMessageBytes) throw std::invalid_argument("message too large");
+    Json outer = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+    if (outer.is_discarded()) throw std::invalid_argument("body is not JSON");
+    if (!outer.is_object()) throw std::invalid_argument("body is not a JSON object");
+    auto version = outer.find(kVersionKey);
+    auto inner = outer.find(kMessageKey);
+    if (version == outer.end() || inner == outer.end()) return outer;  // the 1.0 form
+    if (!version->is_string() || !VersionIsCompatible("2.0", version->get<std::string>())) {
+        throw std::invalid_argument("unsupported envelope version " + Dump(*version));
+    }
+    if (!inner->is_string()) throw std::invalid_argument("oslo.message is not a string");
+    const auto& text = inner->get_ref<const std::string&>();
+    Json message = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (message.is_discarded()) throw std::invalid_argument("oslo.message is not JSON");
+    return message;
+}
+
+bool IsValidVersion(std::string_view version) { return SplitVersion(version).has_value(); }
+
+bool VersionIsCompatible(std::string_view implemented, std::string_view requested) {
+    auto impl = SplitVersion(implemented);
+    auto req = SplitVersion(requested);
+    if (!impl || !req) return false;
+    if ((*impl)[0] != (*req)[0]) return false;
+    if ((*req)[1] > (*impl)[1]) return false;
+    if ((*req)[1] == (*impl)[1] && (*req)[2] > (*impl)[2]) return false;
+    return true;
+}
+
+void FlattenContext(const RequestContext& context, Json& message) {
+    const Json values = context.ToDict();
+    for (const auto& [key, value] : values.items()) {
+        message[std::string(kContextPrefix) + key] = value;
+    }
+}
+
+RequestContext ExtractContext(Json& message) {
+    Json values = Json::object();
+    for (auto it = message.begin(); it != message.end();) {
+        if (it.key().rfind(kContextPrefix, 0) == 0) {
+            values[it.key().substr(kContextPrefix.size())] = it.value();
+            it = message.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return RequestContext::FromDict(values);
+}
+
+Request ParseRequest(Json message) {
+    if (!message.is_object()) throw std::invalid_argument("message is not an object");
+    Request request;
+    auto method = message.find("method");
+    if (method == message.end() || !method->is_string() || method->get_ref<const std::string&>().empty()) {
+        throw std::invalid_argument("message has no method");
+    }
+    request.method = method->get<std::string>();
+    if (auto args = message.find("args"); args != message.end() && !args->is_null()) {
+        if (!args->is_object()) throw std::invalid_argument("'args' is not an object");
+        request.args = std::move(*args);
+    }
+    request.namespace_ = OptionalStringMember(message, "namespace");
+    if (auto version = OptionalStringMember(message, "version")) request.version = *version;
+    request.msg_id = OptionalStringMember(message, "_msg_id");
+    request.reply_q = OptionalStringMember(message, "_reply_q");
+    if (request.msg_id.has_value() != request.reply_q.has_value()) {
+        throw std::invalid_argument("'_msg_id' and '_reply_q' must come together");
+    }
+    if (auto timeout = message.find("_timeout"); timeout != message.end() && !timeout->is_null()) {
+        if (timeout->is_number()) request.call_monitor_timeout = timeout->get<double>();
+        // oslo only warns about a non-numeric call-monitor timeout; so do we (no heartbeats).
+    }
+    request.unique_id = OptionalStringMember(message, "_unique_id");
+    request.context = ExtractContext(message);
+    return request;
+}
+
+Failure CurrentFailure() {
+    Failure failure;
+    try {
+        throw;
+    } catch (const NovaError& e) {
+        failure.class_name = std::string(e.class_name());
+        failure.module = std::string(e.module());
+        failure.message = e.message();
+        failure.kwargs = e.kwargs();
+        if (!failure.kwargs.is_object()) failure.kwargs = Json::object();
+        failure.args = Json::array({e.message()});
+    } catch (const std::exception& e) {
+        failure.class_name = "RuntimeError";
+        failure.module = "builtins";
+        failure.message = e.what();
+        failure.args = Json::array({failure.message});
+    } catch (...) {
+        failure.class_name = "RuntimeError";
+        failure.module = "builtins";
+        failure.message = "unknown C++ exception";
+        failure.args = Json::array({failure.message});
+    }
+    return failure;
+}
+
+std::string SerializeFailure(const Failure& failure) {
+    std::string class_name = failure.class_name;
+    std::string module = failure.module;
+    if (EndsWithRemote(class_name) && EndsWithRemote(module)) {
+        class_name = StripRemote(class_name);
+        module = StripRemote(module);
+    }
+    Json data = Json::object();
+    data["class"] = class_name;
+    data["module"] = module;
+    data["message"] = failure.message;
+    data["tb"] = failure.tb.is_array() ? failure.tb : Json::array();
+    data["args"] = failure.args.is_array() ? failure.args : Json::array();
+    data["kwargs"] = failure.kwargs.is_object() ? failure.kwargs : Json::object();
+    return Dump(data);
+}
+
+Failure ParseFailure(std::string_view text) {
+    Failure failure;
+    Json data = Json::parse(text.begin(), text.end(), nullptr, false);
+    if (data.is_discarded() || !data.is_object()) {
+        failure.class_name = "Exception";
+        failure.module = "builtins";
+        failure.message = std::string(text);
+        return failure;
+    }
+    auto str = [&](const char* key) {
+        auto it = data.find(key);
+        return it != data.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    failure.class_name = str("class");
+    failure.module = str("module");
+    failure.message = str("message");
+    if (auto it = data.find("tb"); it != data.end() && it->is_array()) failure.tb = *it;
+    if (auto it = data.find("args"); it != data.end() && it->is_array()) failure.args = *it;
+    if (auto it = data.find("kwargs"); it != data.end() && it->is_object()) failure.kwargs = *it;
+    return failure;
+}
+
+std::exception_ptr FailureToException(const Failure& failure) {
+    std::string module = failure.module == "exceptions" ? "builtins" : failure.module;
+    std::string class_name = failure.class_name;
+    if (EndsWithRemote(class_name) && EndsWithRemote(module)) {
+        class_name = StripRemote(class_name);
+        module = StripRemote(module);
+    }
+    if (auto error = MakeErrorByName(class_name, failure.message, failure.kwargs);
+        error && error->module() == module) {
+        try {
+            error->Rethrow();
+        } catch (...) {
+            return std::current_exception();
+        }
+    }
+    std::string traceback;
+    for (const auto& line : failure.tb) {
+        if (line.is_string()) traceback += line.get<std::string>();
+    }
+    return std::make_exception_ptr(RemoteError({{"exc_type", class_name},
+                                                {"value", failure.message},
+                                                {"traceback", traceback},
+                                                {"module", module}}));
+}
+
+Json MakeReply(const std::string& msg_id, Json result, const std::optional<Failure>& failure,
+               bool ending) {
+    Json reply = Json::object();
+    reply["result"] = std::move(result);
+    reply["failure"] = failure ? Json(SerializeFailure(*failure)) : Json(nullptr);
+    reply["ending"] = ending;
+    reply["_msg_id"] = msg_id;
+    reply["_unique_id"] = GenerateUuidHex();
+    return reply;
+}
+
+bool DuplicateFilter::CheckAndRecord(const std::string& unique_id) {
+    std::lock_guard lock(mutex_);
+    if (!seen_.insert(unique_id).second) return false;
+    order_.push_back(unique_id);
+    if (order_.size() > capacity_) {
+        seen_.erase(order_.front());
+        order_.pop_front();
+    }
+    return true;
+}
+
+}  // namespace nova::rpc

@@ -1,0 +1,314 @@
+#include "nova/rpc/wire.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "nova/common/error.hpp"
+
+namespace nova::rpc {
+namespace {
+
+const std::string kVectors = std::string(NOVA_SOURCE_DIR) + "/../../shared/vectors";
+
+std::string VectorDir(const std::string& name) {
+    // The shared vectors live next to the checkouts (/work/shared); fall back to /work/shared.
+    for (std::string dir : {kVectors + "/" + name, std::string("/work/shared/vectors/") + name}) {
+        if (std::filesystem::exists(dir)) return dir;
+    }
+    FAIL("vector directory " << name << " not found");
+    return {};
+}
+
+std::vector<Json> TraceLines() {
+    std::ifstream in(VectorDir("oslo-messaging") + "/trace.jsonl");
+    REQUIRE(in.good());
+    std::vector<Json> lines;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.empty()) lines.push_back(Json::parse(line));
+    }
+    return lines;
+}
+
+Json ReadJson(const std::string& path) {
+    std::ifstream in(path);
+    REQUIRE_MESSAGE(in.good(), path);
+    return Json::parse(in);
+}
+
+Json FindStep(const std::vector<Json>& lines, const std::string& step, bool reply) {
+    for (const auto& line : lines) {
+        if (line["step"] == step && (line["exchange"] == "") == reply) return line;
+    }
+    FAIL("no step " << step);
+    return {};
+}
+
+template <class E>
+void CheckRaises(std::exception_ptr error) {
+    REQUIRE(error);
+    CHECK_THROWS_AS(std::rethrow_exception(error), E);
+}
+
+TEST_CASE("every captured oslo.messaging body decodes and requests parse") {
+    auto lines = TraceLines();
+    REQUIRE(lines.size() >= 20);
+    int requests = 0;
+    for (const auto& line : lines) {
+        Json message = DecodeEnvelope(line["body"].get<std::string>());
+        REQUIRE(message.is_object());
+        if (message.contains("method")) {
+            Request request = ParseRequest(message);
+            ++requests;
+            CHECK(request.unique_id.has_value());
+            CHECK(request.context.request_id == "req-00000000-0000-0000-0000-000000000001");
+            CHECK(request.context.global_request_id == "req-00000000-0000-0000-0000-000000000002");
+            CHECK(request.context.user_id == "0f4b1c8e2d9a4e6b8c7d5e3f1a2b3c4d");
+            const bool is_call = line["properties"].contains("expiration");
+            CHECK(request.msg_id.has_value() == is_call);
+            CHECK(request.reply_q.has_value() == is_call);
+        }
+    }
+    CHECK(requests >= 10);
+}
+
+TEST_CASE("a captured call request: method, args, version, call-monitor timeout") {
+    auto lines = TraceLines();
+    Request request = ParseRequest(DecodeEnvelope(
+        FindStep(lines, "call_with_call_monitor", false)["body"].get<std::string>()));
+    CHECK(request.method == "slow_op");
+    CHECK(request.args == Json{{"seconds", 2.5}});
+    CHECK(request.version == "6.0");
+    CHECK(request.msg_id == "a894cb124c334661aa2e892caddcd36f");
+    CHECK(request.reply_q == "reply_a26bebc6b3d4435da37bf5c193ffa797");
+    REQUIRE(request.call_monitor_timeout.has_value());
+    CHECK(*request.call_monitor_timeout == doctest::Approx(2.0));
+    CHECK_FALSE(request.namespace_.has_value());
+
+    Request ping = ParseRequest(DecodeEnvelope(
+        FindStep(lines, "call_baseapi_namespace", false)["body"].get<std::string>()));
+    CHECK(ping.method == "ping");
+    CHECK(ping.namespace_ == "baseapi");
+}
+
+TEST_CASE("captured failure replies map to our errors or RemoteError") {
+    auto lines = TraceLines();
+    auto failure_of = [&](const std::string& step) {
+        Json reply = DecodeEnvelope(FindStep(lines, step, true)["body"].get<std::string>());
+        CHECK(reply["ending"] == true);
+        CHECK(reply["result"].is_null());
+        REQUIRE(reply["failure"].is_string());
+        return ParseFailure(reply["failure"].get<std::string>());
+    };
+    Failure no_method = failure_of("call_no_such_method");
+    CHECK(no_method.class_name == "NoSuchMethod");
+    CHECK(no_method.module == "oslo_messaging.rpc.dispatcher");
+    CheckRaises<NoSuchMethod>(FailureToException(no_method));
+
+    Failure too_new = failure_of("call_minor_too_new");
+    CHECK(too_new.class_name == "UnsupportedVersion");
+    CheckRaises<UnsupportedVersion>(FailureToException(too_new));
+    CheckRaises<UnsupportedVersion>(FailureToException(failure_of("call_major_mismatch")));
+
+    // A module we do not have: RemoteError carrying class, module and message.
+    Failure foreign = failure_of("call_failure_known_module");
+    try {
+        std::rethrow_exception(FailureToException(foreign));
+        FAIL("no exception");
+    } catch (const RemoteError& e) {
+        CHECK(e.kwargs()["exc_type"] == "InstanceNotFound");
+        CHECK(e.kwargs()["module"] == "fake_nova_exception");
+        CHECK(e.kwargs()["value"] == foreign.message);
+    }
+    Failure builtin = failure_of("call_failure_builtin");
+    CHECK(builtin.module == "builtins");
+    CheckRaises<RemoteError>(FailureToException(builtin));
+
+    // A successful reply in the single-message form.
+    Json ok = DecodeEnvelope(FindStep(lines, "call_server", true)["body"].get<std::string>());
+    CHECK(ok["ending"] == true);
+    CHECK(ok["failure"].is_null());
+    CHECK(ok["result"].is_object());
+}
+
+TEST_CASE("Nova Zed failures rebuild as the same NovaError class with kwargs") {
+    const std::string dir = VectorDir("nova-zed-rpc");
+    Json no_valid = ReadJson(dir + "/scheduler.select_destinations.failure-NoValidHost.json");
+    Json reply = DecodeEnvelope(no_valid["reply"]["body"].get<std::string>());
+    Failure failure = ParseFailure(reply["failure"].get<std::string>());
+    try {
+        std::rethrow_exception(FailureToException(failure));
+        FAIL("no exception");
+    } catch (const NoValidHost& e) {
+        CHECK(e.message() == "No valid host was found. ");
+        CHECK(e.kwargs()["code"] == 500);
+    }
+    Json not_found = ReadJson(
+        dir + "/conductor.object_class_action_versions.ComputeNode.get_by_host_and_nodename."
+              "failure-ComputeHostNotFound.json");
+    reply = DecodeEnvelope(not_found["reply"]["body"].get<std::string>());
+    CheckRaises<ComputeHostNotFound>(
+        FailureToException(ParseFailure(reply["failure"].get<std::string>())));
+    Json uptime = ReadJson(dir + "/compute.get_host_uptime.failure-NotImplementedError.json");
+    reply = DecodeEnvelope(uptime["reply"]["body"].get<std::string>());
+    // builtins.NotImplementedError is in our list (the API answers 501 for it).
+    CheckRaises<NotImplementedError>(
+        FailureToException(ParseFailure(reply["failure"].get<std::string>())));
+}
+
+TEST_CASE("every Nova Zed request in the capture parses with its context") {
+    std::ifstream in(VectorDir("nova-zed-rpc") + "/all-messages-A.jsonl");
+    REQUIRE(in.good());
+    std::string line;
+    int requests = 0;
+    int replies = 0;
+    while (std::getline(in, line)) {
+        Json record = Json::parse(line);
+        Json message = DecodeEnvelope(record["body"].get<std::string>());
+        if (message.contains("method")) {
+            Request request = ParseRequest(message);
+            CHECK(IsValidVersion(request.version));
+            CHECK(request.context.request_id.rfind("req-", 0) == 0);
+            ++requests;
+        } else if (message.contains("_msg_id")) {
+            ++replies;
+        }
+    }
+    CHECK(requests > 50);
+    CHECK(replies > 10);
+}
+
+TEST_CASE("envelope round trip, the 1.0 form, and bad bodies") {
+    Json message = {{"method", "ping"}, {"args", {{"arg", "ü"}}}};
+    std::string body = EncodeEnvelope(message);
+    Json outer = Json::parse(body);
+    CHECK(outer["oslo.version"] == "2.0");
+    CHECK(outer["oslo.message"].is_string());
+    CHECK(DecodeEnvelope(body) == message);
+    CHECK(DecodeEnvelope(message.dump()) == message);  // no envelope: the message itself
+    CHECK_THROWS_AS(DecodeEnvelope("not json"), std::invalid_argument);
+    CHECK_THROWS_AS(DecodeEnvelope("[1, 2]"), std::invalid_argument);
+    CHECK_THROWS_AS(DecodeEnvelope(R"({"oslo.version": "3.0", "oslo.message": "{}"})"),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(DecodeEnvelope(R"({"oslo.version": "2.0", "oslo.message": "{bad"})"),
+                    std::invalid_argument);
+    CHECK_NOTHROW(DecodeEnvelope(R"({"oslo.version": "2.0", "oslo.message": "{}"})"));
+    CHECK_THROWS_AS(DecodeEnvelope(std::string(kMaxMessageBytes + 1, ' ')), std::invalid_argument);
+
+    CHECK_THROWS_AS(ParseRequest(Json{{"args", Json::object()}}), std::invalid_argument);
+    CHECK_THROWS_AS(ParseRequest(Json{{"method", 7}}), std::invalid_argument);
+    CHECK_THROWS_AS(ParseRequest(Json{{"method", "m"}, {"args", "x"}}), std::invalid_argument);
+    CHECK_THROWS_AS(ParseRequest(Json{{"method", "m"}, {"version", 6}}), std::invalid_argument);
+    CHECK_THROWS_AS(ParseRequest(Json{{"method", "m"}, {"_msg_id", "abc"}}), std::invalid_argument);
+    Request defaults = ParseRequest(Json{{"method", "m"}});
+    CHECK(defaults.version == "1.0");
+    CHECK(defaults.args == Json::object());
+}
+
+TEST_CASE("version_is_compatible, oslo's rule") {
+    CHECK(VersionIsCompatible("6.2", "6.2"));
+    CHECK(VersionIsCompatible("6.2", "6.0"));
+    CHECK(VersionIsCompatible("6.2", "6.1"));
+    CHECK_FALSE(VersionIsCompatible("6.2", "6.3"));
+    CHECK_FALSE(VersionIsCompatible("6.2", "5.0"));
+    CHECK_FALSE(VersionIsCompatible("6.2", "7.0"));
+    CHECK(VersionIsCompatible("6.2", "6.2.0"));
+    CHECK_FALSE(VersionIsCompatible("6.2", "6.2.1"));
+    CHECK(VersionIsCompatible("6.2.1", "6.2.1"));
+    CHECK(VersionIsCompatible("6.2.1", "6.1.5"));
+    CHECK(VersionIsCompatible("1.10", "1.9"));  // numeric, not textual
+    CHECK_FALSE(VersionIsCompatible("1.9", "1.10"));
+    CHECK_FALSE(VersionIsCompatible("6.2", "six"));
+    CHECK_FALSE(VersionIsCompatible("6.2", "6"));
+    CHECK_FALSE(IsValidVersion("6.2.1.0"));
+    CHECK(IsValidVersion("1.0"));
+}
+
+TEST_CASE("failure serialization keeps class, module, message and kwargs") {
+    Failure failure;
+    try {
+        throw InstanceNotFound({{"instance_id", "abc"}});
+    } catch (...) {
+        failure = CurrentFailure();
+    }
+    CHECK(failure.class_name == "InstanceNotFound");
+    CHECK(failure.module == "nova.exception");
+    CHECK(failure.message == "Instance abc could not be found.");
+    CHECK(failure.kwargs["instance_id"] == "abc");
+    CHECK(failure.kwargs["code"] == 404);
+    Json wire = Json::parse(SerializeFailure(failure));
+    for (const char* key : {"class", "module", "message", "tb", "args", "kwargs"}) {
+        CHECK(wire.contains(key));
+    }
+    CHECK(wire["args"] == Json::array({"Instance abc could not be found."}));
+    try {
+        std::rethrow_exception(FailureToException(ParseFailure(SerializeFailure(failure))));
+    } catch (const InstanceNotFound& e) {
+        CHECK(e.message() == "Instance abc could not be found.");
+        CHECK(e.kwargs()["instance_id"] == "abc");
+    }
+
+    try {
+        throw std::runtime_error("boom");
+    } catch (...) {
+        failure = CurrentFailure();
+    }
+    CHECK(failure.class_name == "RuntimeError");
+    CHECK(failure.module == "builtins");
+
+    Failure relayed{"InstanceNotFound_Remote", "nova.exception_Remote", "m", Json::array(),
+                    Json::array(), Json::object()};
+    Json stripped = Json::parse(SerializeFailure(relayed));
+    CHECK(stripped["class"] == "InstanceNotFound");
+    CHECK(stripped["module"] == "nova.exception");
+
+    // Same class name, other module: not ours.
+    Failure impostor{"InstanceNotFound", "some.other", "m", Json::array(), Json::array(),
+                     Json::object()};
+    CheckRaises<RemoteError>(FailureToException(impostor));
+}
+
+TEST_CASE("reply message shape") {
+    Json reply = MakeReply("abc", Json{{"x", 1}}, std::nullopt);
+    CHECK(reply["_msg_id"] == "abc");
+    CHECK(reply["ending"] == true);
+    CHECK(reply["failure"].is_null());
+    CHECK(reply["_unique_id"].get<std::string>().size() == 32);
+    Json heartbeat = MakeReply("abc", nullptr, std::nullopt, false);
+    CHECK(heartbeat["ending"] == false);
+    CHECK(heartbeat["result"].is_null());
+}
+
+TEST_CASE("duplicate filter remembers the last N ids") {
+    DuplicateFilter filter(16);
+    CHECK(filter.CheckAndRecord("a"));
+    CHECK_FALSE(filter.CheckAndRecord("a"));
+    for (int i = 0; i < 16; ++i) CHECK(filter.CheckAndRecord("id" + std::to_string(i)));
+    CHECK(filter.CheckAndRecord("a"));  // pushed out of the ring
+    CHECK_FALSE(filter.CheckAndRecord("id15"));
+}
+
+TEST_CASE("context travels as flat _context_ keys") {
+    RequestContext context;
+    context.user_id = "u";
+    context.project_id = "p";
+    context.global_request_id = "req-00000000-0000-0000-0000-000000000002";
+    Json message = {{"method", "m"}};
+    FlattenContext(context, message);
+    CHECK(message["_context_user_id"] == "u");
+    CHECK(message["_context_request_id"] == context.request_id);
+    CHECK(message["_context_global_request_id"] == *context.global_request_id);
+    RequestContext back = ExtractContext(message);
+    CHECK(back.user_id == "u");
+    CHECK(back.request_id == context.request_id);
+    CHECK(back.global_request_id == context.global_request_id);
+    CHECK(message == Json{{"method", "m"}});
+}
+
+}  // namespace
+}  // namespace nova::rpc
