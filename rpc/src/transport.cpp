@@ -7,6 +7,8 @@
 #include "amqp/amqp_transport.hpp"
 #include "memory/memory_transport.hpp"
 #include "nova/common/error.hpp"
+#include "nova/conf/schema.hpp"
+#include "nova/conf/source.hpp"
 
 namespace nova::rpc {
 namespace {
@@ -73,6 +75,12 @@ void ApplyQuery(const TransportUrl& url, conf::RabbitOptions& rabbit) {
 }
 
 }  // namespace
+
+conf::RabbitOptions DefaultRabbitOptions() {
+    static const conf::RabbitOptions defaults =
+        conf::Load<conf::RabbitOptions>(conf::ConfigSource::FromString("", "<defaults>"));
+    return defaults;
+}
 
 TransportOptions MakeTransportOptions(const conf::MessagingOptions& messaging,
                                       const conf::RabbitOptions& rabbit) {

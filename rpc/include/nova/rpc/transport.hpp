@@ -68,12 +68,15 @@ public:
     virtual ~Subscription() = default;
 };
 
+// [oslo_messaging_rabbit] with every option at its default.
+conf::RabbitOptions DefaultRabbitOptions();
+
 // The transport-level options, taken from [DEFAULT] and [oslo_messaging_rabbit].
 struct TransportOptions {
     std::string control_exchange = "nova";
     std::chrono::milliseconds rpc_response_timeout{60000};
     int executor_thread_pool_size = 64;
-    conf::RabbitOptions rabbit{};
+    conf::RabbitOptions rabbit = DefaultRabbitOptions();
 };
 TransportOptions MakeTransportOptions(const conf::MessagingOptions& messaging,
                                       const conf::RabbitOptions& rabbit);
