@@ -21,6 +21,7 @@
 #include "nova/common/log.hpp"
 #include "nova/conf/api.hpp"
 #include "nova/conf/bootstrap.hpp"
+#include "nova/conf/default.hpp"
 #include "nova/conf/glance.hpp"
 
 namespace asio = boost::asio;
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
     auto program = conf::StartProgram(
         argc, argv, {"nova-api", "OpenStack Compute API (REST v2.1 with microversions).", false, ""});
     auto osapi = conf::LoadOrExit<conf::OsapiOptions>(program);
+    auto defaults = conf::LoadOrExit<conf::DefaultOptions>(program);
     auto api_options = conf::LoadOrExit<conf::ApiOptions>(program);
     auto wsgi = conf::LoadOrExit<conf::WsgiOptions>(program);
     auto middleware = conf::LoadOrExit<conf::OsloMiddlewareOptions>(program);
@@ -134,8 +136,8 @@ int main(int argc, char** argv) {
             NOVA_LOG_INFO(log, log::kNoContext, "Caught {}, stopping: finishing requests in flight",
                           signal == SIGTERM ? "SIGTERM" : "SIGINT");
             for (auto* s : servers) s->StopAccepting();
-            auto deadline = osapi.graceful_shutdown_timeout > 0
-                                ? std::chrono::steady_clock::now() + std::chrono::seconds(osapi.graceful_shutdown_timeout)
+            auto deadline = defaults.graceful_shutdown_timeout > 0
+                                ? std::chrono::steady_clock::now() + std::chrono::seconds(defaults.graceful_shutdown_timeout)
                                 : std::chrono::steady_clock::time_point::max();
             DrainThenStop(io, servers, deadline, std::make_shared<asio::steady_timer>(io));
         };

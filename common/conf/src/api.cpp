@@ -37,10 +37,6 @@ void OsapiOptions::Declare(Schema<OsapiOptions>& s) {
           "nova-cpp: threads that run API request handlers, which may block on the "
           "database or an RPC call; requests beyond this many wait in a queue.")
         .Min(1);
-    s.Opt("graceful_shutdown_timeout", &OsapiOptions::graceful_shutdown_timeout, 60,
-          "Seconds a service waits, after SIGTERM, for in-flight requests to finish before "
-          "it exits anyway. 0 waits forever.")
-        .Min(0);
 }
 
 void WsgiOptions::Declare(Schema<WsgiOptions>& s) {

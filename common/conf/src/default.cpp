@@ -38,6 +38,12 @@ void DefaultOptions::Declare(Schema<DefaultOptions>& s) {
           "Random delay, up to this many seconds, before the first run of periodic tasks, so "
           "that many services started together do not run them in lockstep.")
         .Min(0);
+    // oslo.service's option: every service drains on SIGTERM (RPC servers finish the
+    // requests they took, nova-api the HTTP requests in flight).
+    s.Opt("graceful_shutdown_timeout", &DefaultOptions::graceful_shutdown_timeout, 60,
+          "Seconds a service waits, after SIGTERM, for in-flight requests to finish before "
+          "it exits anyway. 0 waits forever.")
+        .Min(0);
 }
 
 }  // namespace nova::conf

@@ -23,12 +23,6 @@ WallTime ToWall(const google::protobuf::Timestamp& ts) {
         std::chrono::seconds(ts.seconds()) + std::chrono::nanoseconds(ts.nanos())));
 }
 
-void SetTimestamp(google::protobuf::Timestamp& ts, WallTime t) {
-    auto secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch());
-    ts.set_seconds(secs.count());
-    ts.set_nanos(static_cast<int>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch() - secs).count()));
-}
 
 // Plain columns hold scalars and datetimes; everything else is JSON text.
 bool IsPlain(const FieldDescriptor& f) {
@@ -45,6 +39,13 @@ std::string Placeholders(std::size_t n) {
     std::string out;
     for (std::size_t i = 0; i < n; ++i) out += i ? ", ?" : "?";
     return out;
+}
+
+void SetTimestamp(google::protobuf::Timestamp& ts, WallTime t) {
+    auto secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch());
+    ts.set_seconds(secs.count());
+    ts.set_nanos(static_cast<int>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch() - secs).count()));
 }
 
 WallTime FloorNow(const Clock& clock) { return timeutil::FloorSeconds(clock.Now()); }

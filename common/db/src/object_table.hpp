@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include <google/protobuf/timestamp.pb.h>
+
 #include "nova/common/clock.hpp"
 #include "nova/db/session.hpp"
 #include "nova/objects/object.hpp"
@@ -61,6 +63,7 @@ std::string Quote(std::string_view name);
 // "?, ?, ?" for n values.
 std::string Placeholders(std::size_t n);
 WallTime FloorNow(const Clock& clock);
+void SetTimestamp(google::protobuf::Timestamp& ts, WallTime t);
 
 template <class T>
 std::vector<T> LoadAll(const ObjectTable& table, const Rows& rows) {

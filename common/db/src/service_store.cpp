@@ -111,8 +111,15 @@ std::int64_t ServiceStore::GetMinimumVersion(const std::string& binary) {
 
 void ServiceStore::Save(objects::Service& service) {
     auto now = detail::FloorNow(clock_);
+    auto changes = objects::WhatChanged(service);
+    // Nova's service_update: a save that counts a report is the heartbeat, and the database
+    // side stamps last_seen_up, so every host's liveness is judged by one clock.
+    if (changes.count("report_count")) {
+        detail::SetTimestamp(*service.mutable_last_seen_up(), now);
+        changes.insert("last_seen_up");
+    }
     pool_.Transaction([&](Session& s) {
-        if (Services().Update(s, service, objects::WhatChanged(service), now,
+        if (Services().Update(s, service, changes, now,
                               "`id` = ? AND `deleted` = 0", {service.id()}) == 0) {
             throw ServiceNotFound({{"service_id", service.id()}});
         }

@@ -29,7 +29,6 @@ struct OsapiOptions {
     int osapi_compute_listen_port;
     std::optional<int> osapi_compute_workers;
     int osapi_compute_handler_threads;
-    int graceful_shutdown_timeout;
     static void Declare(Schema<OsapiOptions>& s);
 };
 

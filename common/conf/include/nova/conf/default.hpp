@@ -20,6 +20,7 @@ struct DefaultOptions {
     int service_down_time;
     bool periodic_enable;
     int periodic_fuzzy_delay;
+    int graceful_shutdown_timeout;
     static void Declare(Schema<DefaultOptions>& s);
 };
 
