@@ -7,6 +7,7 @@
 #include "nova/conf/logging.hpp"
 #include "nova/conf/messaging.hpp"
 #include "nova/conf/upgrade_levels.hpp"
+#include "nova/conf/scheduler.hpp"
 
 namespace nova::conf {
 
@@ -36,6 +37,9 @@ std::vector<GroupInfo> AllGroups() {
     merge(Describe<WsgiOptions>());
     merge(Describe<OsloMiddlewareOptions>());
     merge(Describe<GlanceOptions>());
+    merge(Describe<AvailabilityZoneOptions>());
+    merge(Describe<SchedulerOptions>());
+    merge(Describe<FilterSchedulerOptions>());
     return groups;
 }
 

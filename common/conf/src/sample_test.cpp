@@ -25,7 +25,11 @@ TEST_CASE("the sample lists every option with its help, constraints and default"
              for (std::string l; std::getline(in, l);) lines.push_back(l);
              return lines;
          }()) {
-        CHECK_MESSAGE(line.size() <= 100, line);
+        // "#name = default" lines print the default whole, as oslo-config-generator does
+        // (Nova's enabled_filters default is longer than a line).
+        const bool option_line = line.starts_with("#") && !line.starts_with("# ") &&
+                                 line.find(" = ") != std::string::npos;
+        CHECK_MESSAGE((option_line || line.size() <= 100), line);
     }
 }
 

@@ -169,6 +169,10 @@
       "Quota for project %(project_id)s could not be found.")                                    \
     X(ResourceProviderNotFound, NotFound, 0, false, "nova.exception",                            \
       "No such resource provider %(name_or_uuid)s.")                                             \
+    X(SchedulerHostFilterNotFound, NotFound, 0, false, "nova.exception",                         \
+      "Scheduler Host Filter %(filter_name)s could not be found.")                             \
+    X(ClassNotFound, NotFound, 0, false, "nova.exception",                                       \
+      "Class %(class_name)s could not be found: %(exception)s")                                \
     X(ConsoleNotAvailable, NotFound, 0, false, "nova.exception",                                 \
       "Guest does not have a console available.")                                                \
     /* --- conflicts ----------------------------------------------------------------------- */ \
@@ -205,6 +209,12 @@
     X(ResourceProviderUpdateConflict, NovaError, 409, true, "nova.exception",                    \
       "A conflict was encountered attempting to update resource provider %(uuid)s (generation "  \
       "%(generation)d): %(error)s")                                                              \
+    X(InventoryInUse, InvalidInventory, 0, false, "nova.exception", "")                         \
+    X(AllocationUpdateFailed, NovaError, 0, false, "nova.exception",                             \
+      "Failed to update allocations for consumer %(consumer_uuid)s. Error: %(error)s")         \
+    X(AllocationMoveFailed, NovaError, 0, false, "nova.exception",                               \
+      "Failed to move allocations from consumer %(source_consumer)s to consumer "              \
+      "%(target_consumer)s. Error: %(error)s")                                                 \
     /* --- quotas ---------------------------------------------------------------------------- */ \
     X(OverQuota, NovaError, 413, false, "nova.exception",                                        \
       "Quota exceeded for resources: %(overs)s")                                                 \

@@ -1,0 +1,438 @@
+#include "nova/scheduler/placement.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "nova/common/error.hpp"
+#include "nova/common/log.hpp"
+
+namespace nova::scheduler {
+
+namespace {
+
+auto& Log() {
+    static auto& log = log::Get("nova.scheduler.placement");
+    return log;
+}
+
+// A provider or consumer generation moved between our read and our write.
+struct GenerationConflict {
+    std::string what;
+};
+
+// MySQL FLOAT keeps ~7 significant digits: 0.9 reads back as 0.899999976. Placement's ratios
+// are operator-given decimals; round away the float noise before multiplying.
+double CleanRatio(double r) { return std::round(r * 1e6) / 1e6; }
+
+WallTime Now(const Clock& clock) { return std::chrono::floor<std::chrono::seconds>(clock.Now()); }
+
+InventoryRecord LoadInventory(const db::Row& row) {
+    InventoryRecord inv;
+    inv.resource_class = row.String("resource_class");
+    inv.total = row.Int("total");
+    inv.reserved = row.Int("reserved");
+    inv.min_unit = row.Int("min_unit");
+    inv.max_unit = row.Int("max_unit");
+    inv.step_size = row.Int("step_size");
+    inv.allocation_ratio = CleanRatio(row.Double("allocation_ratio"));
+    inv.used = row.OptInt("used").value_or(0);
+    return inv;
+}
+
+constexpr std::string_view kSummarySql =
+    "SELECT p.`uuid`, p.`name`, p.`generation`, i.`resource_class`, i.`total`, i.`reserved`,"
+    " i.`min_unit`, i.`max_unit`, i.`step_size`, i.`allocation_ratio`, COALESCE(u.`used`, 0) AS `used`"
+    " FROM `resource_providers` p JOIN `inventories` i ON i.`resource_provider_id` = p.`id`"
+    " LEFT JOIN (SELECT `resource_provider_id`, `resource_class`, SUM(`used`) AS `used`"
+    "  FROM `allocations` GROUP BY `resource_provider_id`, `resource_class`) u"
+    "  ON u.`resource_provider_id` = p.`id` AND u.`resource_class` = i.`resource_class`"
+    " ORDER BY p.`id`, i.`resource_class`";
+
+// Bumps a provider's generation if it is still `seen`.
+void BumpProvider(db::Session& s, std::int64_t id, std::int64_t seen, WallTime now) {
+    if (s.Execute("UPDATE `resource_providers` SET `generation` = `generation` + 1, `updated_at` = ?"
+                  " WHERE `id` = ? AND `generation` = ?",
+                  {now, id, seen}) == 0) {
+        throw GenerationConflict{"resource provider generation conflict"};
+    }
+}
+
+// Creates the consumer, or bumps its generation if it is still what we read.
+void WriteConsumer(db::Session& s, const std::string& uuid, const std::string& project_id,
+                   const std::string& user_id, WallTime now) {
+    auto rows = s.Query("SELECT `generation` FROM `consumers` WHERE `uuid` = ?", {uuid});
+    if (rows.empty()) {
+        try {
+            s.Execute("INSERT INTO `consumers` (`uuid`, `project_id`, `user_id`, `generation`, `created_at`)"
+                      " VALUES (?, ?, ?, 0, ?)",
+                      {uuid, project_id, user_id, now});
+        } catch (const DBDuplicateEntry&) {
+            throw GenerationConflict{"consumer created concurrently"};
+        }
+        return;
+    }
+    if (s.Execute("UPDATE `consumers` SET `generation` = `generation` + 1, `updated_at` = ?"
+                  " WHERE `uuid` = ? AND `generation` = ?",
+                  {now, uuid, rows.front().Int("generation")}) == 0) {
+        throw GenerationConflict{"consumer generation conflict"};
+    }
+}
+
+// The providers the consumer has allocations on: id -> generation (snapshot read).
+std::map<std::int64_t, std::int64_t> ConsumerProviders(db::Session& s, const std::string& consumer) {
+    std::map<std::int64_t, std::int64_t> out;
+    for (const auto& row : s.Query("SELECT DISTINCT p.`id`, p.`generation` FROM `allocations` a"
+                                   " JOIN `resource_providers` p ON p.`id` = a.`resource_provider_id`"
+                                   " WHERE a.`consumer_id` = ?",
+                                   {consumer})) {
+        out.emplace(row.Int("id"), row.Int("generation"));
+    }
+    return out;
+}
+
+// Whether placing `consumer` on provider `rp_id` keeps the group's policy, judged from the
+// other members' allocations.
+bool GroupPolicyHolds(db::Session& s, const objects::InstanceGroup& group,
+                      const std::string& consumer, std::int64_t rp_id) {
+    std::string sql =
+        "SELECT DISTINCT `consumer_id`, `resource_provider_id` FROM `allocations`"
+        " WHERE `consumer_id` <> ? AND `consumer_id` IN (";
+    db::Params params{consumer};
+    for (const auto& member : group.members()) {
+        sql += params.size() == 1 ? "?" : ", ?";
+        params.emplace_back(member);
+    }
+    if (params.size() == 1) return true;
+    sql += ")";
+    std::int64_t here = 0, elsewhere = 0;
+    std::set<std::string> counted;
+    for (const auto& row : s.Query(sql, params)) {
+        if (row.Int("resource_provider_id") == rp_id) {
+            here += counted.insert(row.String("consumer_id")).second ? 1 : 0;
+        } else {
+            ++elsewhere;
+        }
+    }
+    if (group.policy() == "affinity") {
+        if (elsewhere > 0) {
+            NOVA_LOG_DEBUG(Log(), log::kNoContext,
+                           "Claim for {} refused: affinity group {} has members on another host",
+                           consumer, group.uuid());
+        }
+        return elsewhere == 0;
+    }
+    std::int64_t max_per_host = 1;
+    if (auto it = group._rules().find("max_server_per_host"); it != group._rules().end()) {
+        try {
+            max_per_host = std::stoll(it->second);
+        } catch (const std::exception&) {
+        }
+    }
+    if (here >= max_per_host) {
+        NOVA_LOG_DEBUG(Log(), log::kNoContext,
+                       "Claim for {} refused: anti-affinity group {} already has {} member(s) on "
+                       "the host", consumer, group.uuid(), here);
+    }
+    return here < max_per_host;
+}
+
+}  // namespace
+
+Resources ResourcesFromRequestSpec(const objects::RequestSpec& spec) {
+    const auto& flavor = spec.flavor();
+    Resources r;
+    r[std::string(kVcpu)] = flavor.vcpus();
+    r[std::string(kMemoryMb)] = flavor.memory_mb();
+    std::int64_t disk = spec.is_bfv() ? 0 : flavor.root_gb();
+    disk += flavor.ephemeral_gb();
+    disk += (flavor.swap() + 1023) / 1024;
+    r[std::string(kDiskGb)] = disk;
+    constexpr std::string_view kPrefix = "resources:";
+    for (const auto& [key, value] : flavor.extra_specs()) {
+        if (!key.starts_with(kPrefix)) continue;
+        const auto cls = key.substr(kPrefix.size());
+        if (cls != kVcpu && cls != kMemoryMb && cls != kDiskGb) continue;
+        try {
+            r[cls] = std::stoll(value);
+        } catch (const std::exception&) {
+            // Nova's API validation refuses such flavors; ignore it here.
+        }
+    }
+    std::erase_if(r, [](const auto& kv) { return kv.second <= 0; });
+    return r;
+}
+
+std::int64_t InventoryRecord::Capacity() const {
+    return static_cast<std::int64_t>(std::floor(static_cast<double>(total - reserved) * allocation_ratio + 1e-9));
+}
+
+bool InventoryRecord::Fits(std::int64_t amount) const {
+    if (amount < min_unit || amount > max_unit) return false;
+    if (step_size > 0 && amount % step_size != 0) return false;
+    return used + amount <= Capacity();
+}
+
+std::vector<InventoryRecord> InventoryFromComputeNode(const objects::ComputeNode& node,
+                                                      std::int64_t reserved_host_cpus,
+                                                      std::int64_t reserved_host_memory_mb,
+                                                      std::int64_t reserved_host_disk_mb) {
+    std::vector<InventoryRecord> out;
+    auto add = [&](std::string_view cls, std::int64_t total, std::int64_t reserved, double ratio) {
+        if (total <= 0) return;
+        InventoryRecord inv;
+        inv.resource_class = std::string(cls);
+        inv.total = total;
+        inv.reserved = reserved;
+        inv.min_unit = 1;
+        inv.max_unit = total;
+        inv.step_size = 1;
+        inv.allocation_ratio = ratio;
+        out.push_back(std::move(inv));
+    };
+    add(kVcpu, node.vcpus(), reserved_host_cpus, node.cpu_allocation_ratio());
+    add(kMemoryMb, node.memory_mb(), reserved_host_memory_mb, node.ram_allocation_ratio());
+    add(kDiskGb, node.local_gb(), (reserved_host_disk_mb + 1023) / 1024, node.disk_allocation_ratio());
+    return out;
+}
+
+Json AllocationCandidate::AllocationRequest() const {
+    Json res = Json::object();
+    for (const auto& [cls, amount] : resources) res[cls] = amount;
+    return Json{{"allocations", {{provider_uuid, {{"resources", res}}}}},
+                {"mappings", {{"", Json::array({provider_uuid})}}}};
+}
+
+std::vector<ProviderSummary> Placement::GetProviderSummaries() {
+    std::vector<ProviderSummary> out;
+    for (const auto& row : pool_.Query(kSummarySql)) {
+        const auto& uuid = row.String("uuid");
+        if (out.empty() || out.back().uuid != uuid) {
+            ProviderSummary p;
+            p.uuid = uuid;
+            p.name = row.OptString("name").value_or("");
+            p.generation = row.Int("generation");
+            out.push_back(std::move(p));
+        }
+        auto inv = LoadInventory(row);
+        out.back().inventories.emplace(inv.resource_class, std::move(inv));
+    }
+    return out;
+}
+
+std::vector<AllocationCandidate> Placement::GetAllocationCandidates(const Resources& request,
+                                                                    std::size_t limit) {
+    std::vector<AllocationCandidate> out;
+    for (auto& p : GetProviderSummaries()) {
+        if (out.size() >= limit) break;
+        bool fits = true;
+        for (const auto& [cls, amount] : request) {
+            auto it = p.inventories.find(cls);
+            if (it == p.inventories.end() || !it->second.Fits(amount)) {
+                fits = false;
+                break;
+            }
+        }
+        if (fits) out.push_back({p.uuid, p.generation, request});
+    }
+    return out;
+}
+
+bool Placement::Claim(const std::string& consumer_uuid, const std::string& project_id,
+                      const std::string& user_id, const std::string& provider_uuid,
+                      const Resources& resources, const objects::InstanceGroup* group) {
+    if (group && group->policy() != "anti-affinity" && group->policy() != "affinity") group = nullptr;
+    for (int attempt = 1; attempt <= kClaimAttempts; ++attempt) {
+        const auto now = Now(clock_);
+        try {
+            const bool fits = pool_.Transaction([&](db::Session& s) {
+                // First statement of the transaction, so that every read below sees what the
+                // previous holder of the group lock committed.
+                if (group && group->has_uuid()) {
+                    s.Query("SELECT `id` FROM `instance_groups` WHERE `uuid` = ? FOR UPDATE", {group->uuid()});
+                }
+                auto rp = s.Query("SELECT `id`, `generation` FROM `resource_providers` WHERE `uuid` = ?",
+                                  {provider_uuid});
+                if (rp.empty()) return false;
+                const auto rp_id = rp.front().Int("id");
+                const auto rp_generation = rp.front().Int("generation");
+                std::map<std::string, InventoryRecord> inventory;
+                for (const auto& row : s.Query(
+                         "SELECT i.`resource_class`, i.`total`, i.`reserved`, i.`min_unit`, i.`max_unit`,"
+                         " i.`step_size`, i.`allocation_ratio`,"
+                         " (SELECT COALESCE(SUM(a.`used`), 0) FROM `allocations` a"
+                         "   WHERE a.`resource_provider_id` = i.`resource_provider_id`"
+                         "   AND a.`resource_class` = i.`resource_class` AND a.`consumer_id` <> ?) AS `used`"
+                         " FROM `inventories` i WHERE i.`resource_provider_id` = ?",
+                         {consumer_uuid, rp_id})) {
+                    auto inv = LoadInventory(row);
+                    inventory.emplace(inv.resource_class, std::move(inv));
+                }
+                for (const auto& [cls, amount] : resources) {
+                    auto it = inventory.find(cls);
+                    if (it == inventory.end() || !it->second.Fits(amount)) return false;
+                }
+                if (group && !GroupPolicyHolds(s, *group, consumer_uuid, rp_id)) return false;
+                WriteConsumer(s, consumer_uuid, project_id, user_id, now);
+                // Every provider whose allocations change moves to a new generation, in id
+                // order so that two claims never lock providers in opposite orders.
+                auto touched = ConsumerProviders(s, consumer_uuid);
+                touched[rp_id] = rp_generation;
+                for (const auto& [id, generation] : touched) BumpProvider(s, id, generation, now);
+                s.Execute("DELETE FROM `allocations` WHERE `consumer_id` = ?", {consumer_uuid});
+                for (const auto& [cls, amount] : resources) {
+                    s.Execute("INSERT INTO `allocations` (`resource_provider_id`, `consumer_id`,"
+                              " `resource_class`, `used`, `created_at`) VALUES (?, ?, ?, ?, ?)",
+                              {rp_id, consumer_uuid, cls, amount, now});
+                }
+                return true;
+            });
+            if (!fits) {
+                NOVA_LOG_DEBUG(Log(), log::kNoContext,
+                               "Claim for consumer {} does not fit on provider {}", consumer_uuid,
+                               provider_uuid);
+            }
+            return fits;
+        } catch (const GenerationConflict& c) {
+            NOVA_LOG_DEBUG(Log(), log::kNoContext,
+                           "Claim for consumer {} on provider {}: {} (attempt {} of {})",
+                           consumer_uuid, provider_uuid, c.what, attempt, kClaimAttempts);
+        }
+    }
+    NOVA_LOG_WARN(Log(), log::kNoContext,
+                  "Unable to submit allocation for instance {} on provider {}: too many "
+                  "concurrent updates ({} attempts)",
+                  consumer_uuid, provider_uuid, kClaimAttempts);
+    return false;
+}
+
+void Placement::RemoveClaim(const std::string& consumer_uuid) {
+    const auto now = Now(clock_);
+    pool_.Transaction([&](db::Session& s) {
+        // Row locks in id order; deletions only free capacity, so no generation check is
+        // needed, but the bump tells concurrent claims their reads are stale.
+        s.Execute("UPDATE `resource_providers` SET `generation` = `generation` + 1, `updated_at` = ?"
+                  " WHERE `id` IN (SELECT `resource_provider_id` FROM `allocations` WHERE `consumer_id` = ?)"
+                  " ORDER BY `id`",
+                  {now, consumer_uuid});
+        s.Execute("DELETE FROM `allocations` WHERE `consumer_id` = ?", {consumer_uuid});
+        s.Execute("DELETE FROM `consumers` WHERE `uuid` = ?", {consumer_uuid});
+    });
+}
+
+bool Placement::MoveAllocations(const std::string& source_consumer,
+                                const std::string& target_consumer) {
+    for (int attempt = 1; attempt <= kClaimAttempts; ++attempt) {
+        const auto now = Now(clock_);
+        try {
+            return pool_.Transaction([&](db::Session& s) {
+                auto source = s.Query("SELECT `project_id`, `user_id` FROM `consumers` WHERE `uuid` = ?",
+                                      {source_consumer});
+                auto providers = ConsumerProviders(s, source_consumer);
+                if (source.empty() || providers.empty()) return false;
+                if (!s.Query("SELECT 1 AS x FROM `allocations` WHERE `consumer_id` = ? LIMIT 1",
+                             {target_consumer})
+                         .empty()) {
+                    throw AllocationMoveFailed({{"source_consumer", source_consumer},
+                                                {"target_consumer", target_consumer},
+                                                {"error", "target consumer has allocations"}});
+                }
+                WriteConsumer(s, target_consumer, source.front().String("project_id"),
+                              source.front().String("user_id"), now);
+                for (const auto& [id, generation] : providers) BumpProvider(s, id, generation, now);
+                s.Execute("UPDATE `allocations` SET `consumer_id` = ?, `updated_at` = ? WHERE `consumer_id` = ?",
+                          {target_consumer, now, source_consumer});
+                // A consumer without allocations is gone (placement deletes it too).
+                s.Execute("DELETE FROM `consumers` WHERE `uuid` = ?", {source_consumer});
+                return true;
+            });
+        } catch (const GenerationConflict& c) {
+            NOVA_LOG_DEBUG(Log(), log::kNoContext, "Moving allocations of {} to {}: {} (attempt {})",
+                           source_consumer, target_consumer, c.what, attempt);
+        }
+    }
+    throw AllocationMoveFailed({{"source_consumer", source_consumer},
+                                {"target_consumer", target_consumer},
+                                {"error", "too many concurrent updates"}});
+}
+
+std::map<std::string, Resources> Placement::GetAllocations(const std::string& consumer_uuid) {
+    std::map<std::string, Resources> out;
+    for (const auto& row : pool_.Query("SELECT p.`uuid`, a.`resource_class`, a.`used` FROM `allocations` a"
+                                       " JOIN `resource_providers` p ON p.`id` = a.`resource_provider_id`"
+                                       " WHERE a.`consumer_id` = ?",
+                                       {consumer_uuid})) {
+        out[row.String("uuid")][row.String("resource_class")] += row.Int("used");
+    }
+    return out;
+}
+
+Resources Placement::GetUsages(const std::string& provider_uuid) {
+    Resources out;
+    for (const auto& row : pool_.Query("SELECT a.`resource_class`, SUM(a.`used`) AS `used` FROM `allocations` a"
+                                       " JOIN `resource_providers` p ON p.`id` = a.`resource_provider_id`"
+                                       " WHERE p.`uuid` = ? GROUP BY a.`resource_class`",
+                                       {provider_uuid})) {
+        out[row.String("resource_class")] = row.Int("used");
+    }
+    return out;
+}
+
+std::int64_t Placement::SetInventory(const std::string& provider_uuid, const std::string& name,
+                                     std::optional<std::int64_t> generation,
+                                     std::vector<InventoryRecord> inventory) {
+    std::set<std::string> classes;
+    for (auto& inv : inventory) {
+        if (inv.max_unit == 0) inv.max_unit = inv.total;
+        const bool valid = inv.total > 0 && inv.reserved >= 0 && inv.reserved <= inv.total &&
+                           inv.min_unit >= 1 && inv.max_unit >= inv.min_unit &&
+                           inv.step_size >= 1 && inv.allocation_ratio > 0 &&
+                           classes.insert(inv.resource_class).second;
+        if (!valid) {
+            throw InvalidInventory({{"resource_class", inv.resource_class},
+                                    {"resource_provider", provider_uuid}});
+        }
+    }
+    const auto now = Now(clock_);
+    return pool_.Transaction([&](db::Session& s) {
+        auto rp = s.Query("SELECT `id`, `generation` FROM `resource_providers` WHERE `uuid` = ? FOR UPDATE",
+                          {provider_uuid});
+        std::int64_t id, current;
+        if (rp.empty()) {
+            s.Execute("INSERT INTO `resource_providers` (`uuid`, `name`, `generation`, `created_at`)"
+                      " VALUES (?, ?, 0, ?)",
+                      {provider_uuid, name, now});
+            id = s.LastInsertId();
+            s.Execute("UPDATE `resource_providers` SET `root_provider_id` = `id` WHERE `id` = ?", {id});
+            current = 0;
+        } else {
+            id = rp.front().Int("id");
+            current = rp.front().Int("generation");
+        }
+        if (generation && *generation != current) {
+            throw ResourceProviderUpdateConflict({{"uuid", provider_uuid},
+                                                  {"generation", *generation},
+                                                  {"error", "resource provider generation conflict"}});
+        }
+        for (const auto& row : s.Query("SELECT DISTINCT `resource_class` FROM `allocations`"
+                                       " WHERE `resource_provider_id` = ?",
+                                       {id})) {
+            const auto& cls = row.String("resource_class");
+            if (!classes.contains(cls)) {
+                throw InventoryInUse({{"resource_class", cls}, {"resource_provider", provider_uuid}});
+            }
+        }
+        BumpProvider(s, id, current, now);
+        s.Execute("DELETE FROM `inventories` WHERE `resource_provider_id` = ?", {id});
+        for (const auto& inv : inventory) {
+            s.Execute("INSERT INTO `inventories` (`resource_provider_id`, `resource_class`, `total`,"
+                      " `reserved`, `min_unit`, `max_unit`, `step_size`, `allocation_ratio`, `created_at`)"
+                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      {id, inv.resource_class, inv.total, inv.reserved, inv.min_unit, inv.max_unit,
+                       inv.step_size, inv.allocation_ratio, now});
+        }
+        return current + 1;
+    });
+}
+
+}  // namespace nova::scheduler
