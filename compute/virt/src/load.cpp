@@ -1,0 +1,35 @@
+#include "nova/virt/load.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "nova/common/error.hpp"
+#include "nova/common/log.hpp"
+#include "nova/virt/fake_driver.hpp"
+
+namespace nova::virt {
+
+std::vector<std::string> KnownComputeDrivers() { return {"fake.FakeDriver"}; }
+
+std::unique_ptr<ComputeDriver> LoadComputeDriver(const DriverConfig& config, const Clock& clock,
+                                                 std::optional<std::string> compute_driver) {
+    auto& log = log::Get("nova.virt.driver");
+    std::string name = compute_driver.value_or(config.compute.compute_driver.value_or(""));
+    if (name.empty()) {
+        throw ConfigFileValueError(
+            {{"reason",
+              fmt::format("[DEFAULT] compute_driver: Compute driver option required, but not "
+                          "specified (one of: {})",
+                          fmt::join(KnownComputeDrivers(), ", "))}});
+    }
+    NOVA_LOG_INFO(log, log::kNoContext, "Loading compute driver '{}'", name);
+    if (name == "fake.FakeDriver") {
+        return std::make_unique<FakeDriver>(FakeDriverOptions::From(config.fake), clock);
+    }
+    throw ConfigFileValueError(
+        {{"reason", fmt::format("[DEFAULT] compute_driver: unknown compute driver '{}' (one of: "
+                                "{})",
+                                name, fmt::join(KnownComputeDrivers(), ", "))}});
+}
+
+}  // namespace nova::virt
