@@ -38,6 +38,9 @@ void LibvirtOptions::Declare(Schema<LibvirtOptions>& s) {
           "nova-cpp: the cache mode of file-backed instance disks. Unset: 'none' when the "
           "instances path supports O_DIRECT, 'writeback' otherwise (Nova's rule).")
         .Choices({"none", "writethrough", "writeback", "directsync", "unsafe"});
+    s.Opt("wait_soft_reboot_seconds", &LibvirtOptions::wait_soft_reboot_seconds, 120,
+          "Seconds to wait for a guest to shut down during a soft reboot before falling back "
+          "to a hard reboot.");
 }
 
 }  // namespace nova::conf

@@ -6,10 +6,13 @@
 #include "nova/common/error.hpp"
 #include "nova/common/log.hpp"
 #include "nova/virt/fake_driver.hpp"
+#include "nova/virt/libvirt_driver.hpp"
 
 namespace nova::virt {
 
-std::vector<std::string> KnownComputeDrivers() { return {"fake.FakeDriver"}; }
+std::vector<std::string> KnownComputeDrivers() {
+    return {"libvirt.LibvirtDriver", "fake.FakeDriver"};
+}
 
 std::unique_ptr<ComputeDriver> LoadComputeDriver(const DriverConfig& config, const Clock& clock,
                                                  std::optional<std::string> compute_driver) {
@@ -23,6 +26,13 @@ std::unique_ptr<ComputeDriver> LoadComputeDriver(const DriverConfig& config, con
                           fmt::join(KnownComputeDrivers(), ", "))}});
     }
     NOVA_LOG_INFO(log, log::kNoContext, "Loading compute driver '{}'", name);
+    if (name == "libvirt.LibvirtDriver") {
+        LibvirtDriverOptions options;
+        options.libvirt = config.libvirt;
+        options.instances_path = config.compute.InstancesPath(config.defaults.state_path);
+        options.my_ip = config.defaults.my_ip;
+        return std::make_unique<LibvirtDriver>(std::move(options), clock);
+    }
     if (name == "fake.FakeDriver") {
         return std::make_unique<FakeDriver>(FakeDriverOptions::From(config.fake), clock);
     }

@@ -17,6 +17,7 @@ struct LibvirtOptions {
     std::vector<std::string> cpu_models;
     std::optional<std::vector<std::string>> hw_machine_type;
     std::optional<std::string> disk_cachemodes_default;
+    int wait_soft_reboot_seconds;
     static void Declare(Schema<LibvirtOptions>& s);
 
     // The URI the driver connects to: connection_uri, or the one Nova derives from virt_type.
