@@ -1,9 +1,12 @@
 #include "nova/conf/all_groups.hpp"
 
 #include "nova/conf/api.hpp"
+#include "nova/conf/compute.hpp"
 #include "nova/conf/database.hpp"
 #include "nova/conf/default.hpp"
+#include "nova/conf/fake.hpp"
 #include "nova/conf/glance.hpp"
+#include "nova/conf/libvirt.hpp"
 #include "nova/conf/logging.hpp"
 #include "nova/conf/messaging.hpp"
 #include "nova/conf/upgrade_levels.hpp"
@@ -40,6 +43,10 @@ std::vector<GroupInfo> AllGroups() {
     merge(Describe<AvailabilityZoneOptions>());
     merge(Describe<SchedulerOptions>());
     merge(Describe<FilterSchedulerOptions>());
+    merge(Describe<ComputeDefaultOptions>());
+    merge(Describe<ComputeOptions>());
+    merge(Describe<LibvirtOptions>());
+    merge(Describe<FakeOptions>());
     return groups;
 }
 

@@ -244,6 +244,8 @@
     X(CannotResizeToSameFlavor, NovaError, 400, false, "nova.exception",                         \
       "When resizing, instances must change flavor!")                                            \
     X(ResizeError, NovaError, 0, false, "nova.exception", "Resize error: %(reason)s")            \
+    X(InstanceFaultRollback, NovaError, 0, false, "nova.exception",                              \
+      "Instance rollback performed due to: %(inner_exception)s")                                 \
     X(MigrationError, NovaError, 0, false, "nova.exception", "Migration error: %(reason)s")      \
     X(MigrationPreCheckError, MigrationError, 0, false, "nova.exception",                        \
       "Migration pre-check error: %(reason)s")                                                   \
