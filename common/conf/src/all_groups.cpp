@@ -6,6 +6,7 @@
 #include "nova/conf/glance.hpp"
 #include "nova/conf/logging.hpp"
 #include "nova/conf/messaging.hpp"
+#include "nova/conf/quota.hpp"
 #include "nova/conf/upgrade_levels.hpp"
 
 namespace nova::conf {
@@ -36,6 +37,7 @@ std::vector<GroupInfo> AllGroups() {
     merge(Describe<WsgiOptions>());
     merge(Describe<OsloMiddlewareOptions>());
     merge(Describe<GlanceOptions>());
+    merge(Describe<QuotaOptions>());
     return groups;
 }
 
