@@ -552,3 +552,189 @@ TEST_CASE("os-services and os-availability-zone over HTTP and with openstackclie
     CHECK(cloud.Admin("DELETE", "/os-services/" + std::to_string(conductor.id()), "2.1").status == 204);
     CHECK(cloud.Call("DELETE", "/os-services/" + std::to_string(compute1.id()), As("demo:demo")).status == 403);
 }
+
+TEST_CASE("os-hypervisors over HTTP and with openstackclient") {
+    Cloud cloud;
+    auto compute1 = cloud.AddService("compute-1", "nova-compute");
+    auto compute2 = cloud.AddService("compute-2", "nova-compute");
+    auto node1 = cloud.AddNode(compute1, "node-1.example.org");
+    auto node2 = cloud.AddNode(compute2, "node-2.example.org");
+    // A node whose host has no compute service (deleted) is left out, as in Nova.
+    objects::Service ghost;
+    ghost.set_id(999);
+    ghost.set_host("ghost");
+    cloud.AddNode(ghost, "ghost-node");
+    auto vm = cloud.AddInstance("compute-1", "vm-1");
+
+    auto denied = cloud.Call("GET", "/os-hypervisors", As("demo:demo"));
+    CHECK(denied.status == 403);
+    CHECK(ForbiddenMessage(denied) == "Policy doesn't allow os_compute_api:os-hypervisors:list to be performed.");
+
+    auto list = cloud.Admin("GET", "/os-hypervisors", "2.1").json();
+    CHECK(list == Json({{"hypervisors", {{{"id", node1.id()}, {"hypervisor_hostname", "node-1.example.org"}, {"state", "up"}, {"status", "enabled"}},
+                                         {{"id", node2.id()}, {"hypervisor_hostname", "node-2.example.org"}, {"state", "up"}, {"status", "enabled"}}}}}));
+
+    auto d21 = cloud.Admin("GET", "/os-hypervisors/detail", "2.1").json()["hypervisors"][0];
+    CHECK(d21["cpu_info"] == R"({"arch": "x86_64", "model": "Nehalem", "vendor": "Intel"})");
+    CHECK(d21["vcpus"] == 8);
+    CHECK(d21["memory_mb_used"] == 2560);
+    CHECK(d21["disk_available_least"] == 80);
+    CHECK(d21["hypervisor_type"] == "QEMU");
+    CHECK(d21["host_ip"] == "192.0.2.5");
+    CHECK(d21["service"] == Json({{"id", compute1.id()}, {"host", "compute-1"}, {"disabled_reason", nullptr}}));
+    CHECK_FALSE(d21.contains("uptime"));
+    auto d228 = cloud.Admin("GET", "/os-hypervisors/detail", "2.28").json()["hypervisors"][0];
+    CHECK(d228["cpu_info"]["model"] == "Nehalem");
+    auto d288 = cloud.Admin("GET", "/os-hypervisors/detail", "2.88").json()["hypervisors"][0];
+    CHECK(d288["id"] == node1.uuid());
+    CHECK(d288["service"]["id"] == compute1.uuid());
+    CHECK(d288.contains("uptime"));
+    for (const char* gone : {"vcpus", "memory_mb", "local_gb", "vcpus_used", "cpu_info", "running_vms", "disk_available_least"}) {
+        CHECK_FALSE(d288.contains(gone));
+    }
+
+    // Show: integer ids below 2.53 (404 otherwise), uuids from it (400 otherwise).
+    CHECK(cloud.Admin("GET", "/os-hypervisors/" + std::to_string(node2.id()), "2.1").json()["hypervisor"]["hypervisor_hostname"] == "node-2.example.org");
+    CHECK(cloud.Admin("GET", "/os-hypervisors/abc", "2.1").json()["itemNotFound"]["message"] == "Hypervisor with ID 'abc' could not be found.");
+    CHECK(cloud.Admin("GET", "/os-hypervisors/" + node2.uuid(), "2.53").json()["hypervisor"]["id"] == node2.uuid());
+    CHECK(cloud.Admin("GET", "/os-hypervisors/12", "2.53").json()["badRequest"]["message"] == "Invalid uuid 12");
+    auto with_servers = cloud.Admin("GET", "/os-hypervisors/" + node1.uuid() + "?with_servers=true", "2.53").json()["hypervisor"];
+    CHECK(with_servers["servers"] == Json({{{"name", "vm-1"}, {"uuid", vm.uuid()}}}));
+    CHECK(cloud.Admin("GET", "/os-hypervisors/" + node2.uuid() + "?with_servers=1", "2.75").json()["hypervisor"]["servers"] == Json::array());
+    CHECK_FALSE(cloud.Admin("GET", "/os-hypervisors/" + node2.uuid() + "?with_servers=1", "2.74").json()["hypervisor"].contains("servers"));
+
+    // 2.33 paging (ids), 2.53 paging (uuids) and the hostname pattern.
+    auto page = cloud.Admin("GET", "/os-hypervisors?limit=1", "2.33").json();
+    REQUIRE(page["hypervisors"].size() == 1);
+    CHECK(page["hypervisors_links"][0]["href"].get<std::string>().find("marker=" + std::to_string(node1.id())) != std::string::npos);
+    auto page2 = cloud.Admin("GET", "/os-hypervisors?limit=1&marker=" + node1.uuid(), "2.53").json();
+    CHECK(page2["hypervisors"][0]["id"] == node2.uuid());
+    CHECK(cloud.Admin("GET", "/os-hypervisors?marker=nope", "2.53").json()["badRequest"]["message"] == "marker [nope] not found");
+    auto matched = cloud.Admin("GET", "/os-hypervisors?hypervisor_hostname_pattern=node-2", "2.53").json();
+    CHECK(matched["hypervisors"].size() == 1);
+    CHECK(cloud.Admin("GET", "/os-hypervisors?hypervisor_hostname_pattern=zzz", "2.53").json()["itemNotFound"]["message"] ==
+          "No hypervisor matching 'zzz' could be found.");
+    CHECK(cloud.Admin("GET", "/os-hypervisors?hypervisor_hostname_pattern=node&limit=1", "2.53").status == 400);
+    CHECK(cloud.Admin("GET", "/os-hypervisors?foo=1", "2.53").status == 400);
+    CHECK(cloud.Admin("GET", "/os-hypervisors/node/search", "2.1").json()["hypervisors"].size() == 2);
+    CHECK(cloud.Admin("GET", "/os-hypervisors/node-1/servers", "2.1").json()["hypervisors"][0]["servers"][0]["uuid"] == vm.uuid());
+    CHECK(cloud.Admin("GET", "/os-hypervisors/node/search", "2.53").status == 404);
+    CHECK(cloud.Admin("GET", "/os-hypervisors/" + std::to_string(node1.id()) + "/uptime", "2.1").status == 501);
+    CHECK(cloud.Admin("GET", "/os-hypervisors/9999/uptime", "2.1").status == 404);
+    CHECK(cloud.Admin("GET", "/os-hypervisors/" + node1.uuid() + "/uptime", "2.88").status == 404);
+
+    // Statistics until 2.87 (enabled computes only).
+    cloud.Admin("PUT", "/os-services/disable", "2.1", {{"host", "compute-2"}, {"binary", "nova-compute"}});
+    auto stats = cloud.Admin("GET", "/os-hypervisors/statistics", "2.87").json()["hypervisor_statistics"];
+    CHECK(stats == Json({{"count", 1}, {"vcpus", 8}, {"memory_mb", 16384}, {"local_gb", 100}, {"vcpus_used", 2},
+                         {"memory_mb_used", 2560}, {"local_gb_used", 10}, {"free_ram_mb", 13824}, {"free_disk_gb", 90},
+                         {"current_workload", 0}, {"running_vms", 1}, {"disk_available_least", 80}}));
+    auto gone = cloud.Admin("GET", "/os-hypervisors/statistics", "2.88");
+    CHECK(gone.status == 404);
+    CHECK(gone.json()["itemNotFound"]["message"] == "The resource could not be found.");
+    CHECK(cloud.Admin("GET", "/os-hypervisors/detail", "2.53").json()["hypervisors"][1]["status"] == "disabled");
+
+    int rc = -1;
+    auto out = cloud.Openstack("hypervisor list -f json", &rc);
+    REQUIRE_MESSAGE(rc == 0, out);
+    auto osc = Json::parse(out, nullptr, false);
+    REQUIRE(osc.size() == 2);
+    CHECK(osc[0]["Hypervisor Hostname"] == "node-1.example.org");
+    CHECK(osc[0]["Hypervisor Type"] == "QEMU");
+    CHECK(osc[0]["Host IP"] == "192.0.2.5");
+    CHECK(osc[0]["State"] == "up");
+    out = cloud.Openstack("hypervisor show node-2.example.org -f json", &rc);
+    REQUIRE_MESSAGE(rc == 0, out);
+    auto shown = Json::parse(out, nullptr, false);
+    CHECK(shown["id"] == node2.id());  // openstackclient stays at 2.1 here
+    CHECK(shown["status"] == "disabled");
+    CHECK(shown["service_host"] == "compute-2");
+}
+
+TEST_CASE("os-aggregates over HTTP and with openstackclient") {
+    Cloud cloud;
+    cloud.AddService("compute-1", "nova-compute");
+    cloud.AddService("compute-2", "nova-compute");
+
+    auto created = cloud.Admin("POST", "/os-aggregates", "2.41", {{"aggregate", {{"name", "rack1"}, {"availability_zone", "az1"}}}});
+    REQUIRE_MESSAGE(created.status == 200, created.body);
+    auto a = created.json()["aggregate"];
+    CHECK(a["name"] == "rack1");
+    CHECK(a["availability_zone"] == "az1");
+    CHECK(a["deleted"] == false);
+    CHECK(nova::api::validation::IsUuidLike(a["uuid"].get<std::string>()));
+    CHECK_FALSE(a.contains("hosts"));
+    CHECK_FALSE(a.contains("metadata"));
+    auto id = std::to_string(a["id"].get<int>());
+    CHECK(cloud.Admin("POST", "/os-aggregates", "", {{"aggregate", {{"name", "rack1"}}}}).json()["conflictingRequest"]["message"] ==
+          "Aggregate rack1 already exists.");
+    auto member = cloud.Call("GET", "/os-aggregates", As("demo:demo"));
+    CHECK(member.status == 403);
+    CHECK(ForbiddenMessage(member) == "Policy doesn't allow os_compute_api:os-aggregates:index to be performed.");
+    CHECK_FALSE(cloud.Admin("GET", "/os-aggregates/" + id, "2.40").json()["aggregate"].contains("uuid"));
+    CHECK(cloud.Admin("GET", "/os-aggregates/abc").json()["badRequest"]["message"] == "Invalid input received: id must be an integer");
+    CHECK(cloud.Admin("GET", "/os-aggregates/999").json()["itemNotFound"]["message"] == "Aggregate 999 could not be found.");
+
+    // Hosts: only mapped computes; a host may be in one zone only.
+    auto added = cloud.Admin("POST", "/os-aggregates/" + id + "/action", "", {{"add_host", {{"host", "compute-1"}}}});
+    REQUIRE_MESSAGE(added.status == 200, added.body);
+    CHECK(added.json()["aggregate"]["hosts"] == Json({"compute-1"}));
+    CHECK(added.json()["aggregate"]["metadata"] == Json({{"availability_zone", "az1"}}));
+    CHECK(cloud.Admin("POST", "/os-aggregates/" + id + "/action", "", {{"add_host", {{"host", "compute-1"}}}}).json()["conflictingRequest"]["message"] ==
+          "Aggregate " + id + " already has host compute-1.");
+    CHECK(cloud.Admin("POST", "/os-aggregates/" + id + "/action", "", {{"add_host", {{"host", "nowhere"}}}}).json()["itemNotFound"]["message"] ==
+          "Host 'nowhere' is not mapped to any cell");
+    auto other = cloud.Admin("POST", "/os-aggregates", "", {{"aggregate", {{"name", "rack2"}, {"availability_zone", "az2"}}}}).json()["aggregate"];
+    auto other_id = std::to_string(other["id"].get<int>());
+    auto conflict = cloud.Admin("POST", "/os-aggregates/" + other_id + "/action", "", {{"add_host", {{"host", "compute-1"}}}});
+    CHECK(conflict.status == 409);
+    CHECK(conflict.json()["conflictingRequest"]["message"] ==
+          "Cannot add host to aggregate " + other_id + ". Reason: One or more hosts already in availability zone(s) ['az1'].");
+    auto empty_zone = cloud.Admin("POST", "/os-aggregates/" + id + "/action", "", {{"set_metadata", {{"metadata", {{"availability_zone", nullptr}}}}}});
+    CHECK(empty_zone.json()["badRequest"]["message"] ==
+          "Cannot update metadata of aggregate " + id + ". Reason: Aggregate rack1 does not support empty named availability zone.");
+    auto meta = cloud.Admin("POST", "/os-aggregates/" + id + "/action", "", {{"set_metadata", {{"metadata", {{"ssd", "true"}, {"gpu", nullptr}}}}}});
+    CHECK(meta.json()["aggregate"]["metadata"] == Json({{"availability_zone", "az1"}, {"ssd", "true"}}));
+    CHECK(cloud.Admin("POST", "/os-aggregates/" + id + "/action", "", {{"set_metadata", {{"metadata", {{"ssd", nullptr}}}}}}).json()["aggregate"]["metadata"] ==
+          Json({{"availability_zone", "az1"}}));
+
+    // A zone change is refused while a host runs instances.
+    cloud.AddInstance("compute-1", "vm");
+    auto busy = cloud.Admin("PUT", "/os-aggregates/" + id, "", {{"aggregate", {{"availability_zone", "az9"}}}});
+    CHECK(busy.json()["badRequest"]["message"] == "Cannot update aggregate " + id + ". Reason: One or more hosts contain instances in this zone.");
+    auto renamed = cloud.Admin("PUT", "/os-aggregates/" + id, "", {{"aggregate", {{"name", " rack-one "}}}});
+    CHECK(renamed.json()["aggregate"]["name"] == "rack-one");
+    CHECK(cloud.Admin("PUT", "/os-aggregates/" + id, "", {{"aggregate", Json::object()}}).status == 400);
+
+    // The services list shows the aggregate's zone.
+    auto services = cloud.Admin("GET", "/os-services?host=compute-1").json()["services"];
+    CHECK(services[0]["zone"] == "az1");
+
+    auto not_empty = cloud.Admin("DELETE", "/os-aggregates/" + id);
+    CHECK(not_empty.json()["badRequest"]["message"] == "Cannot remove host from aggregate " + id + ". Reason: Host aggregate is not empty.");
+    CHECK(cloud.Admin("POST", "/os-aggregates/" + id + "/action", "", {{"remove_host", {{"host", "compute-2"}}}}).json()["itemNotFound"]["message"] ==
+          "Cannot remove host compute-2 in aggregate " + id);
+    CHECK(cloud.Admin("POST", "/os-aggregates/" + id + "/action", "", {{"remove_host", {{"host", "compute-1"}}}}).json()["aggregate"]["hosts"] ==
+          Json::array());
+    CHECK(cloud.Admin("DELETE", "/os-aggregates/" + id).status == 200);
+    CHECK(cloud.Admin("GET", "/os-aggregates").json()["aggregates"].size() == 1);
+
+    // openstackclient.
+    int rc = -1;
+    auto out = cloud.Openstack("aggregate create --zone az3 osc-agg -f json", &rc);
+    REQUIRE_MESSAGE(rc == 0, out);
+    CHECK(Json::parse(out, nullptr, false)["availability_zone"] == "az3");
+    out = cloud.Openstack("aggregate add host osc-agg compute-2 -f json", &rc);
+    REQUIRE_MESSAGE(rc == 0, out);
+    out = cloud.Openstack("aggregate set --property ssd=true osc-agg", &rc);
+    REQUIRE_MESSAGE(rc == 0, out);
+    out = cloud.Openstack("aggregate show osc-agg -f json", &rc);
+    REQUIRE_MESSAGE(rc == 0, out);
+    auto shown = Json::parse(out, nullptr, false);
+    CHECK(shown["hosts"] == Json({"compute-2"}));
+    CHECK(shown["properties"]["ssd"] == "true");
+    CHECK(shown["availability_zone"] == "az3");
+    out = cloud.Openstack("aggregate list -f json", &rc);
+    REQUIRE_MESSAGE(rc == 0, out);
+    CHECK(Json::parse(out, nullptr, false).size() == 2);
+}

@@ -10,6 +10,7 @@ void RegisterHandlers(RouteTable& routes, HandlerDeps& deps) {
     RegisterServices(routes, deps);
     RegisterAvailabilityZones(routes, deps);
     RegisterHypervisors(routes, deps);
+    RegisterAggregates(routes, deps);
 }
 
 }  // namespace nova::api::handlers

@@ -56,5 +56,6 @@ void RegisterKeypairs(RouteTable& routes, HandlerDeps& deps);
 void RegisterServices(RouteTable& routes, HandlerDeps& deps);
 void RegisterAvailabilityZones(RouteTable& routes, HandlerDeps& deps);
 void RegisterHypervisors(RouteTable& routes, HandlerDeps& deps);
+void RegisterAggregates(RouteTable& routes, HandlerDeps& deps);
 
 }  // namespace nova::api::handlers

@@ -235,6 +235,27 @@ void RegisterHypervisors(RouteTable& routes, HandlerDeps& deps) {
                 .policy = "os_compute_api:os-hypervisors:show", .query_schemas = {AllVersions(ShowQuery253())},
                 .handler = show});
 
+    // Before 2.88: the compute host's uptime. Nova asks the compute over RPC; until
+    // nova-api has the compute RPC client it answers as Nova does for a driver that cannot
+    // tell (501), after the same 404 checks. openstackclient tolerates the 501.
+    routes.Add({.method = "GET",
+                .path = "/os-hypervisors/{id}/uptime",
+                .max_version = {2, 87},
+                .policy = "os_compute_api:os-hypervisors:uptime",
+                .handler = [d](ApiRequest& req) -> ApiResponse {
+                    const auto& id = req.params.Get("id");
+                    auto not_found = HttpFault(404, "Hypervisor with ID '" + id + "' could not be found.");
+                    bool by_uuid = req.AtLeast(2, 53);
+                    if (by_uuid && !validation::IsUuidLike(id)) throw HttpFault(400, "Invalid uuid " + id);
+                    if (!by_uuid && (id.empty() || id.find_first_not_of("0123456789") != std::string::npos)) throw not_found;
+                    auto nodes = AllNodes(*d);
+                    auto it = std::find_if(nodes.begin(), nodes.end(), [&](const Node& n) {
+                        return by_uuid ? n.node.uuid() == id : std::to_string(n.node.id()) == id;
+                    });
+                    if (it == nodes.end() || !ComputeService(*d, it->node.host())) throw not_found;
+                    throw HttpFault(501, "The requested functionality is not supported.");
+                }});
+
     // Before 2.53: search and servers by hostname pattern.
     for (bool servers : {false, true}) {
         routes.Add({.method = "GET",
