@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "handlers/cells.hpp"
 #include "handlers/handlers.hpp"
 #include "nova/api/auth.hpp"
 #include "nova/api/compute_app.hpp"
@@ -22,6 +23,9 @@
 #include "nova/conf/api.hpp"
 #include "nova/conf/bootstrap.hpp"
 #include "nova/conf/default.hpp"
+#include "nova/conf/database.hpp"
+#include "nova/conf/quota.hpp"
+#include "nova/db/pool.hpp"
 #include "nova/conf/glance.hpp"
 
 namespace asio = boost::asio;
@@ -59,6 +63,10 @@ int main(int argc, char** argv) {
     auto wsgi = conf::LoadOrExit<conf::WsgiOptions>(program);
     auto middleware = conf::LoadOrExit<conf::OsloMiddlewareOptions>(program);
     auto glance = conf::LoadOrExit<conf::GlanceOptions>(program);
+    auto defaults = conf::LoadOrExit<conf::DefaultOptions>(program);
+    auto quota = conf::LoadOrExit<conf::QuotaOptions>(program);
+    auto api_database = conf::LoadOrExit<conf::DatabaseOptions>(program, "api_database");
+    auto cell_database = conf::LoadOrExit<conf::DatabaseOptions>(program);
     auto& log = log::Get("nova.api.service");
 
     try {
@@ -83,6 +91,22 @@ int main(int argc, char** argv) {
         SystemClock clock;
         api::RouteTable routes;
         api::handlers::HandlerDeps deps{*images, clock};
+        deps.options.max_limit = api_options.max_limit;
+        deps.options.service_down_time = std::chrono::seconds(defaults.service_down_time);
+        deps.options.quota_defaults = quota.Limits();
+        // The resources kept in the databases (flavors, key pairs, services, ...) need
+        // [api_database] connection; the cells' databases come from its cell_mappings.
+        std::unique_ptr<db::Pool> api_pool;
+        std::unique_ptr<api::handlers::CellDatabases> cells;
+        if (api_database.connection) {
+            api_pool = db::Pool::Create(api_database);
+            cells = std::make_unique<api::handlers::CellDatabases>(*api_pool, cell_database, clock);
+            deps.api_db = api_pool.get();
+            deps.cells = cells.get();
+        } else {
+            NOVA_LOG_WARN(log, log::kNoContext,
+                          "[api_database] connection is not set: only the version documents are served");
+        }
         api::handlers::RegisterHandlers(routes, deps);
         api::ComputeApp app({api_options.max_limit, api_options.compute_link_prefix,
                              static_cast<std::size_t>(middleware.max_request_body_size)},

@@ -45,6 +45,22 @@ const std::string& PathParams::Get(std::string_view name) const {
     throw std::out_of_range("no path parameter " + std::string(name));
 }
 
+std::optional<std::string> ApiRequest::QueryValue(std::string_view name) const {
+    std::optional<std::string> last;
+    for (const auto& [key, value] : query) {
+        if (key == name) last = value;
+    }
+    return last;
+}
+
+std::vector<std::string> ApiRequest::QueryValues(std::string_view name) const {
+    std::vector<std::string> values;
+    for (const auto& [key, value] : query) {
+        if (key == name) values.push_back(value);
+    }
+    return values;
+}
+
 VersionedSchema AllVersions(validation::OrderedJson schema) {
     return {std::make_shared<const validation::Schema>(std::move(schema)), kMinApiVersion,
             kMaxApiVersion};

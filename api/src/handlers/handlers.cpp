@@ -3,8 +3,14 @@
 namespace nova::api::handlers {
 
 void RegisterHandlers(RouteTable& routes, HandlerDeps& deps) {
-    (void)deps;  // the first users are the resource handlers of the next task
     RegisterVersions(routes);
+    if (deps.api_db == nullptr || deps.cells == nullptr) return;
+    RegisterFlavors(routes, deps);
+    RegisterKeypairs(routes, deps);
+    RegisterServices(routes, deps);
+    RegisterAvailabilityZones(routes, deps);
+    RegisterHypervisors(routes, deps);
+    RegisterAggregates(routes, deps);
 }
 
 }  // namespace nova::api::handlers

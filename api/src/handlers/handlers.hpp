@@ -1,25 +1,61 @@
 #pragma once
 // Where the compute API's resource handlers plug in: one file per resource in this
-// directory (servers.cpp, flavors.cpp, ...), each with a Register<Resource>(RouteTable&,
+// directory (flavors.cpp, keypairs.cpp, ...), each with a Register<Resource>(RouteTable&,
 // HandlerDeps&) that declares its routes, and one line per resource in RegisterHandlers().
 // docs/api.md explains how a route is declared (path, microversion range, policy rule,
 // schemas) and how a handler builds its view.
+#include <chrono>
+#include <map>
+#include <string>
+
 #include "nova/api/image/image_service.hpp"
 #include "nova/api/router.hpp"
 #include "nova/common/clock.hpp"
 
+namespace nova::db {
+class Pool;
+}
+
 namespace nova::api::handlers {
 
-// What handlers may use. The database, the RPC clients and quotas join this as their
-// issues land; a handler receives only what it reads.
+class CellDatabases;
+
+// Options the handlers read (from nova.conf; see main.cpp).
+struct HandlerOptions {
+    int max_limit = 1000;                                 // [api] max_limit
+    std::chrono::seconds service_down_time{60};           // [DEFAULT] service_down_time
+    std::string default_availability_zone = "nova";       // [DEFAULT] default_availability_zone
+    std::string internal_service_availability_zone = "internal";
+    // [quota] defaults by Nova's resource name (instances, cores, ram, key_pairs, ...).
+    std::map<std::string, std::int64_t> quota_defaults = {
+        {"instances", 10}, {"cores", 20}, {"ram", 51200}, {"metadata_items", 128},
+        {"injected_files", 5}, {"injected_file_content_bytes", 10240},
+        {"injected_file_path_length", 255}, {"key_pairs", 100}, {"server_groups", 10},
+        {"server_group_members", 10}};
+};
+
+// What handlers may use. The RPC clients join this as their issues land; a handler
+// receives only what it reads. `api_db` and `cells` are null when nova-api runs without
+// an [api_database] connection: the resources that need them are then not served.
 struct HandlerDeps {
     const image::ImageService& images;
     const Clock& clock;
+    db::Pool* api_db = nullptr;
+    CellDatabases* cells = nullptr;
+    HandlerOptions options{};
 };
 
 void RegisterHandlers(RouteTable& routes, HandlerDeps& deps);
 
 // The version documents inside the API (/v2.1/{project_id}/ and /v2.1/versions/{id}).
 void RegisterVersions(RouteTable& routes);
+
+// Resources whose backend is the databases only.
+void RegisterFlavors(RouteTable& routes, HandlerDeps& deps);
+void RegisterKeypairs(RouteTable& routes, HandlerDeps& deps);
+void RegisterServices(RouteTable& routes, HandlerDeps& deps);
+void RegisterAvailabilityZones(RouteTable& routes, HandlerDeps& deps);
+void RegisterHypervisors(RouteTable& routes, HandlerDeps& deps);
+void RegisterAggregates(RouteTable& routes, HandlerDeps& deps);
 
 }  // namespace nova::api::handlers

@@ -9,6 +9,7 @@
 #include "nova/conf/libvirt.hpp"
 #include "nova/conf/logging.hpp"
 #include "nova/conf/messaging.hpp"
+#include "nova/conf/quota.hpp"
 #include "nova/conf/upgrade_levels.hpp"
 #include "nova/conf/scheduler.hpp"
 
@@ -47,6 +48,7 @@ std::vector<GroupInfo> AllGroups() {
     merge(Describe<ComputeOptions>());
     merge(Describe<LibvirtOptions>());
     merge(Describe<FakeOptions>());
+    merge(Describe<QuotaOptions>());
     return groups;
 }
 

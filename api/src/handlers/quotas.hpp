@@ -1,0 +1,32 @@
+#pragma once
+// Quota limits as Nova's DbQuotaDriver reads them: a user's own limit, else the project's,
+// else the `default` quota class's, else [quota] <resource> from nova.conf. -1 is unlimited.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "nova/db/quota_store.hpp"
+
+namespace nova::api::handlers {
+
+class QuotaLimits {
+public:
+    QuotaLimits(db::Pool& api, const Clock& clock, const std::map<std::string, std::int64_t>& defaults)
+        : store_(api, clock), defaults_(defaults) {}
+
+    // Defaults: the `default` class over nova.conf.
+    std::map<std::string, std::int64_t> Defaults();
+    // The project's limits (defaults overridden by the project's rows); with a user, the
+    // user's rows override those.
+    std::map<std::string, std::int64_t> ForProject(const std::string& project_id,
+                                                   const std::optional<std::string>& user_id = std::nullopt);
+    db::QuotaStore& store() { return store_; }
+    const std::map<std::string, std::int64_t>& config_defaults() const { return defaults_; }
+
+private:
+    db::QuotaStore store_;
+    const std::map<std::string, std::int64_t>& defaults_;
+};
+
+}  // namespace nova::api::handlers
