@@ -63,7 +63,6 @@ int main(int argc, char** argv) {
     auto wsgi = conf::LoadOrExit<conf::WsgiOptions>(program);
     auto middleware = conf::LoadOrExit<conf::OsloMiddlewareOptions>(program);
     auto glance = conf::LoadOrExit<conf::GlanceOptions>(program);
-    auto defaults = conf::LoadOrExit<conf::DefaultOptions>(program);
     auto quota = conf::LoadOrExit<conf::QuotaOptions>(program);
     auto api_database = conf::LoadOrExit<conf::DatabaseOptions>(program, "api_database");
     auto cell_database = conf::LoadOrExit<conf::DatabaseOptions>(program);
