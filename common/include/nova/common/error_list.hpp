@@ -229,10 +229,18 @@
       "Quota exceeded, too many server groups.")                                                 \
     X(GroupMemberLimitExceeded, OverQuota, 0, false, "nova.exception",                           \
       "Quota exceeded, too many servers in group")                                               \
+    X(TooOldComputeService, Invalid, 0, false, "nova.exception",                               \
+      "Current Nova version does not support computes older than "                               \
+      "%(oldest_supported_version)s but the minimum compute service level in your %(scope)s "   \
+      "is %(min_service_level)d and the oldest supported service level is "                      \
+      "%(oldest_supported_service)d.")                                                           \
     /* --- scheduling, build, resize ------------------------------------------------------- */ \
     X(NoValidHost, NovaError, 0, true, "nova.exception", "No valid host was found. %(reason)s")  \
     X(MaxRetriesExceeded, NoValidHost, 0, false, "nova.exception",                               \
       "Exceeded maximum number of retries. %(reason)s")                                          \
+    X(SelectionObjectsWithOldRPCVersionNotSupported, NovaError, 0, false, "nova.exception",      \
+      "Requests for Selection objects with alternates are not supported in "                     \
+      "select_destinations() before RPC version 4.5; version %(version)s requested.")            \
     X(ComputeResourcesUnavailable, NovaError, 0, true, "nova.exception",                         \
       "Insufficient compute resources: %(reason)s.")                                             \
     X(BuildAbortException, NovaError, 0, false, "nova.exception",                                \
