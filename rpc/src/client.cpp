@@ -144,11 +144,14 @@ Json Client::Call(const RequestContext& context, std::string_view method, Json a
     return future.get();
 }
 
+// Not a coroutine itself: the returned awaitable is the async operation, so no coroutine frame
+// of ours holds locals across the suspension (g++ 12 destroys such locals twice when the
+// awaited operation throws).
 boost::asio::awaitable<Json> Client::AsyncCall(const RequestContext& context, std::string method,
                                                Json args) const {
     auto call = StartCall(context, method, std::move(args));
-    Json result = co_await boost::asio::async_initiate<
-        decltype(boost::asio::use_awaitable), void(std::exception_ptr, Json)>(
+    return boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
+                                       void(std::exception_ptr, Json)>(
         [call](auto handler) {
             auto executor = boost::asio::get_associated_executor(handler);
             auto shared = std::make_shared<decltype(handler)>(std::move(handler));
@@ -159,7 +162,6 @@ boost::asio::awaitable<Json> Client::AsyncCall(const RequestContext& context, st
             });
         },
         boost::asio::use_awaitable);
-    co_return result;  // a failure was thrown by co_await
 }
 
 }  // namespace nova::rpc

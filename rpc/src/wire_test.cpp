@@ -190,6 +190,10 @@ TEST_CASE("envelope round trip, the 1.0 form, and bad bodies") {
     CHECK(outer["oslo.version"] == "2.0");
     CHECK(outer["oslo.message"].is_string());
     CHECK(DecodeEnvelope(body) == message);
+    Json tricky = {{"s", std::string("quote\" back\\ nl\n tab\t ctl\x01 \xc3\xa9 /")}};
+    Json tricky_outer = Json::parse(EncodeEnvelope(tricky));
+    CHECK(tricky_outer["oslo.message"] == tricky.dump());
+    CHECK(DecodeEnvelope(EncodeEnvelope(tricky)) == tricky);
     CHECK(DecodeEnvelope(message.dump()) == message);  // no envelope: the message itself
     CHECK_THROWS_AS(DecodeEnvelope("not json"), std::invalid_argument);
     CHECK_THROWS_AS(DecodeEnvelope("[1, 2]"), std::invalid_argument);

@@ -189,6 +189,11 @@ public:
             stopping_ = true;
             tick_.cancel();
             reconnect_timer_.cancel();
+            {
+                std::lock_guard lock(outbox_mutex_);
+                for (auto& publish : outbox_) held_.push_back(std::move(publish));
+                outbox_.clear();
+            }
             for (auto& held : held_) Fail(held.done, "the transport was shut down");
             held_.clear();
             Disconnect("shutting down", /*clean=*/true);
@@ -203,15 +208,15 @@ public:
 
     void Publish(const Destination& destination, std::string body, const PublishOptions& options,
                  PublishDone done) override {
-        boost::asio::post(io_, [this, destination, body = std::move(body), options,
-                                 done = std::move(done)]() mutable {
-            HeldPublish publish{destination, std::move(body), options, std::move(done)};
-            if (!connected_) {
-                held_.push_back(std::move(publish));
-                return;
-            }
-            DoPublish(std::move(publish));
-        });
+        // Publishes queue up here; one handler on the I/O thread sends whatever is queued, so
+        // a burst of casts costs one wake-up, not one per message.
+        bool wake = false;
+        {
+            std::lock_guard lock(outbox_mutex_);
+            wake = outbox_.empty();
+            outbox_.push_back(HeldPublish{destination, std::move(body), options, std::move(done)});
+        }
+        if (wake) boost::asio::post(io_, [this] { FlushOutbox(); });
     }
 
     std::unique_ptr<Subscription> SubscribeRpc(const std::string& exchange,
@@ -267,6 +272,7 @@ public:
             for (const auto& tag : consumer->tags) by_tag_.erase(tag);
             if (!connected_ || consumer->channel == 0) return;
             try {
+                FlushAcks(consumer->channel);  // what was handled must not come back
                 for (const auto& tag : consumer->tags) {
                     amqp_basic_cancel(conn_, consumer->channel, Bytes(tag));
                     Check(consumer->channel, "basic.cancel");
@@ -457,6 +463,7 @@ private:
         }
         by_tag_.clear();
         assembly_.clear();
+        pending_acks_.clear();
         auto unconfirmed = std::move(unconfirmed_);
         unconfirmed_.clear();
         for (auto& [tag, done] : unconfirmed) {
@@ -698,6 +705,21 @@ private:
         }
     }
 
+    void FlushOutbox() {
+        std::deque<HeldPublish> batch;
+        {
+            std::lock_guard lock(outbox_mutex_);
+            batch.swap(outbox_);
+        }
+        for (auto& publish : batch) {
+            if (!connected_) {
+                held_.push_back(std::move(publish));
+            } else {
+                DoPublish(std::move(publish));
+            }
+        }
+    }
+
     void Confirm(uint64_t tag, bool multiple, bool ack) {
         auto finish = [this, ack](PublishDone& done) {
             if (ack) {
@@ -757,6 +779,7 @@ private:
                 if (status != AMQP_STATUS_OK) throw ConnectionLost(amqp_error_string2(status));
                 HandleFrame(frame);
             }
+            if (connected_) FlushAcks();
             if (connected_) amqp_maybe_release_buffers(conn_);
         } catch (const ConnectionLost& e) {
             ConnectionFailed(e.what());
@@ -872,9 +895,28 @@ private:
                 NOVA_LOG_ERROR(Log(), log::kNoContext, "Consumer failed on a message: {}", e.what());
             }
         }
-        int status = accepted ? amqp_basic_ack(conn_, channel, a.delivery_tag, 0)
-                              : amqp_basic_reject(conn_, channel, a.delivery_tag, 0);
+        if (accepted) {
+            // Acked on arrival, as oslo does; consecutive acks go out as one ack(multiple)
+            // when the socket has no more frames for us (FlushAcks).
+            pending_acks_[channel] = a.delivery_tag;
+            return;
+        }
+        FlushAcks(channel);
+        int status = amqp_basic_reject(conn_, channel, a.delivery_tag, 0);
         if (status != AMQP_STATUS_OK) throw ConnectionLost(amqp_error_string2(status));
+    }
+
+    // Acks everything delivered on `channel` (all channels when 0) up to the last accepted tag.
+    void FlushAcks(amqp_channel_t only = 0) {
+        for (auto it = pending_acks_.begin(); it != pending_acks_.end();) {
+            if (only != 0 && it->first != only) {
+                ++it;
+                continue;
+            }
+            int status = amqp_basic_ack(conn_, it->first, it->second, 1);
+            it = pending_acks_.erase(it);
+            if (status != AMQP_STATUS_OK) throw ConnectionLost(amqp_error_string2(status));
+        }
     }
 
     // --- the tick: heartbeats and held publishes --------------------------------------------
@@ -922,6 +964,9 @@ private:
     std::set<std::string> declared_;
     std::map<uint64_t, PublishDone> unconfirmed_;
     std::deque<HeldPublish> held_;
+    std::mutex outbox_mutex_;
+    std::deque<HeldPublish> outbox_;  // any thread -> I/O thread
+    std::map<amqp_channel_t, uint64_t> pending_acks_;  // highest delivery tag to ack, per channel
     std::map<std::uint64_t, std::shared_ptr<Consumer>> consumers_;
     std::uint64_t next_consumer_id_ = 1;
     std::map<std::string, std::shared_ptr<DeliveryHandler>> by_tag_;
