@@ -36,18 +36,21 @@ InventoryRecord LoadInventory(const db::Row& row) {
     inv.max_unit = row.Int("max_unit");
     inv.step_size = row.Int("step_size");
     inv.allocation_ratio = CleanRatio(row.Double("allocation_ratio"));
-    inv.used = row.OptInt("used").value_or(0);
+    inv.used = row.Has("used") ? row.OptInt("used").value_or(0) : 0;
     return inv;
 }
 
-constexpr std::string_view kSummarySql =
-    "SELECT p.`uuid`, p.`name`, p.`generation`, i.`resource_class`, i.`total`, i.`reserved`,"
-    " i.`min_unit`, i.`max_unit`, i.`step_size`, i.`allocation_ratio`, COALESCE(u.`used`, 0) AS `used`"
+// Inventories and usage are read by two plain queries in one snapshot and joined here: a
+// derived GROUP BY table joined to the providers lets MariaDB re-aggregate the allocations
+// per provider row ("split materialization"), which grows with providers x allocations.
+constexpr std::string_view kInventorySql =
+    "SELECT p.`id` AS `rp_id`, p.`uuid`, p.`name`, p.`generation`, i.`resource_class`, i.`total`,"
+    " i.`reserved`, i.`min_unit`, i.`max_unit`, i.`step_size`, i.`allocation_ratio`"
     " FROM `resource_providers` p JOIN `inventories` i ON i.`resource_provider_id` = p.`id`"
-    " LEFT JOIN (SELECT `resource_provider_id`, `resource_class`, SUM(`used`) AS `used`"
-    "  FROM `allocations` GROUP BY `resource_provider_id`, `resource_class`) u"
-    "  ON u.`resource_provider_id` = p.`id` AND u.`resource_class` = i.`resource_class`"
     " ORDER BY p.`id`, i.`resource_class`";
+constexpr std::string_view kUsageSql =
+    "SELECT `resource_provider_id`, `resource_class`, SUM(`used`) AS `used` FROM `allocations`"
+    " GROUP BY `resource_provider_id`, `resource_class`";
 
 // Bumps a provider's generation if it is still `seen`.
 void BumpProvider(db::Session& s, std::int64_t id, std::int64_t seen, WallTime now) {
@@ -204,20 +207,31 @@ Json AllocationCandidate::AllocationRequest() const {
 }
 
 std::vector<ProviderSummary> Placement::GetProviderSummaries() {
-    std::vector<ProviderSummary> out;
-    for (const auto& row : pool_.Query(kSummarySql)) {
-        const auto& uuid = row.String("uuid");
-        if (out.empty() || out.back().uuid != uuid) {
-            ProviderSummary p;
-            p.uuid = uuid;
-            p.name = row.OptString("name").value_or("");
-            p.generation = row.Int("generation");
-            out.push_back(std::move(p));
+    return pool_.Transaction([&](db::Session& s) {
+        std::vector<ProviderSummary> out;
+        std::map<std::int64_t, std::size_t> index;  // provider id -> position in out
+        for (const auto& row : s.Query(kInventorySql)) {
+            const auto id = row.Int("rp_id");
+            auto [it, added] = index.emplace(id, out.size());
+            if (added) {
+                ProviderSummary p;
+                p.uuid = row.String("uuid");
+                p.name = row.OptString("name").value_or("");
+                p.generation = row.Int("generation");
+                out.push_back(std::move(p));
+            }
+            auto inv = LoadInventory(row);
+            out[it->second].inventories.emplace(inv.resource_class, std::move(inv));
         }
-        auto inv = LoadInventory(row);
-        out.back().inventories.emplace(inv.resource_class, std::move(inv));
-    }
-    return out;
+        for (const auto& row : s.Query(kUsageSql)) {
+            auto it = index.find(row.Int("resource_provider_id"));
+            if (it == index.end()) continue;
+            auto& inventories = out[it->second].inventories;
+            auto inv = inventories.find(row.String("resource_class"));
+            if (inv != inventories.end()) inv->second.used = row.Int("used");
+        }
+        return out;
+    });
 }
 
 std::vector<AllocationCandidate> Placement::GetAllocationCandidates(const Resources& request,
@@ -277,9 +291,12 @@ bool Placement::Claim(const std::string& consumer_uuid, const std::string& proje
                 // Every provider whose allocations change moves to a new generation, in id
                 // order so that two claims never lock providers in opposite orders.
                 auto touched = ConsumerProviders(s, consumer_uuid);
+                // A new consumer has nothing to delete; a DELETE matching no row would take a
+                // gap lock that two claims' INSERTs then deadlock on.
+                const bool replacing = !touched.empty();
                 touched[rp_id] = rp_generation;
                 for (const auto& [id, generation] : touched) BumpProvider(s, id, generation, now);
-                s.Execute("DELETE FROM `allocations` WHERE `consumer_id` = ?", {consumer_uuid});
+                if (replacing) s.Execute("DELETE FROM `allocations` WHERE `consumer_id` = ?", {consumer_uuid});
                 for (const auto& [cls, amount] : resources) {
                     s.Execute("INSERT INTO `allocations` (`resource_provider_id`, `consumer_id`,"
                               " `resource_class`, `used`, `created_at`) VALUES (?, ?, ?, ?, ?)",
