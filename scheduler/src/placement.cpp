@@ -389,6 +389,31 @@ bool Placement::Claim(const std::string& consumer_uuid, const std::string& proje
     return false;
 }
 
+bool Placement::ClaimAllocationRequest(const std::string& consumer_uuid,
+                                       const std::string& project_id, const std::string& user_id,
+                                       const std::string& allocation_request,
+                                       const objects::InstanceGroup* group) {
+    const auto request = Json::parse(allocation_request, nullptr, false);
+    const auto bad = [&](const char* why) {
+        return InvalidInput({{"reason", std::string("allocation request ") + why}});
+    };
+    if (!request.is_object() || !request.contains("allocations") || !request["allocations"].is_object()) {
+        throw bad("has no allocations");
+    }
+    const auto& allocations = request["allocations"];
+    if (allocations.size() != 1) throw bad("must name exactly one resource provider");
+    const auto& [provider_uuid, body] = *allocations.items().begin();
+    if (!body.is_object() || !body.contains("resources") || !body["resources"].is_object()) {
+        throw bad("has no resources");
+    }
+    Resources resources;
+    for (const auto& [cls, amount] : body["resources"].items()) {
+        if (!amount.is_number_integer()) throw bad("has a resource amount that is not an integer");
+        resources[cls] = amount.get<std::int64_t>();
+    }
+    return Claim(consumer_uuid, project_id, user_id, provider_uuid, resources, group);
+}
+
 void Placement::RemoveClaim(const std::string& consumer_uuid) {
     const auto now = Now(clock_);
     pool_.Transaction([&](db::Session& s) {

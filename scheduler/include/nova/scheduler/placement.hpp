@@ -126,6 +126,13 @@ public:
                      candidate.resources, group);
     }
 
+    // Claims what a Selection's allocation_request (the JSON text) names for the consumer:
+    // what the conductor does when it reschedules to an alternate host (Nova's
+    // claim_resources). InvalidInput for a request that is not one provider's resources.
+    bool ClaimAllocationRequest(const std::string& consumer_uuid, const std::string& project_id,
+                                const std::string& user_id, const std::string& allocation_request,
+                                const objects::InstanceGroup* group = nullptr);
+
     // Deletes the consumer's allocations and the consumer (Nova's
     // delete_allocation_for_instance on delete, or the cleanup of a failed multi-create).
     void RemoveClaim(const std::string& consumer_uuid);
