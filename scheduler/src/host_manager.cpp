@@ -22,6 +22,16 @@ HostManager::HostManager(db::Pool& api, std::vector<CellDatabase> cells, const C
 void HostManager::Invalidate() {
     std::lock_guard lock(mu_);
     snapshot_.reset();
+    ++epoch_;  // a refresh in flight read before this: its result is dropped
+}
+
+HostManager::~HostManager() {
+    std::thread t;
+    {
+        std::lock_guard lock(mu_);
+        t = std::move(refresher_);
+    }
+    if (t.joinable()) t.join();
 }
 
 std::shared_ptr<const HostManager::Snapshot> HostManager::Current() {
@@ -31,8 +41,31 @@ std::shared_ptr<const HostManager::Snapshot> HostManager::Current() {
     {
         std::lock_guard lock(mu_);
         if (fresh(snapshot_)) return snapshot_;
+        if (snapshot_ && ttl_.count() > 0) {
+            // Expired: serve it while a background thread reads the next one.
+            if (!refreshing_) {
+                refreshing_ = true;
+                if (refresher_.joinable()) refresher_.join();  // the previous one has finished
+                refresher_ = std::thread([this, epoch = epoch_] {
+                    std::shared_ptr<const Snapshot> next;
+                    try {
+                        std::lock_guard refresh(refresh_mu_);
+                        next = Read();
+                    } catch (const std::exception& e) {
+                        NOVA_LOG_WARN(Log(), log::kNoContext,
+                                      "Refreshing host states failed, keeping the previous ones: {}",
+                                      e.what());
+                    }
+                    std::lock_guard installed(mu_);
+                    if (next && epoch == epoch_) snapshot_ = std::move(next);
+                    refreshing_ = false;
+                });
+            }
+            return snapshot_;
+        }
     }
-    // One thread reads; the others wait for its snapshot instead of reading too.
+    // No snapshot yet (or no caching): read now. One thread reads; the others wait for its
+    // snapshot instead of reading too.
     std::lock_guard refresh(refresh_mu_);
     {
         std::lock_guard lock(mu_);

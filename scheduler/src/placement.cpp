@@ -36,18 +36,26 @@ InventoryRecord LoadInventory(const db::Row& row) {
     inv.max_unit = row.Int("max_unit");
     inv.step_size = row.Int("step_size");
     inv.allocation_ratio = CleanRatio(row.Double("allocation_ratio"));
-    inv.used = row.OptInt("used").value_or(0);
+    inv.used = row.Has("used") ? row.OptInt("used").value_or(0) : 0;
     return inv;
 }
 
-constexpr std::string_view kSummarySql =
-    "SELECT p.`uuid`, p.`name`, p.`generation`, i.`resource_class`, i.`total`, i.`reserved`,"
-    " i.`min_unit`, i.`max_unit`, i.`step_size`, i.`allocation_ratio`, COALESCE(u.`used`, 0) AS `used`"
-    " FROM `resource_providers` p JOIN `inventories` i ON i.`resource_provider_id` = p.`id`"
-    " LEFT JOIN (SELECT `resource_provider_id`, `resource_class`, SUM(`used`) AS `used`"
-    "  FROM `allocations` GROUP BY `resource_provider_id`, `resource_class`) u"
-    "  ON u.`resource_provider_id` = p.`id` AND u.`resource_class` = i.`resource_class`"
-    " ORDER BY p.`id`, i.`resource_class`";
+// The provider summaries are cached per process and kept consistent by generations: every
+// write that changes a provider's inventory or usage bumps its generation (claims, removals,
+// moves, inventory updates, and PlacementStore's writes alike). Each request reads the
+// (id, generation) list of all providers, a cheap query of two integers per row, and re-reads
+// inventory and usage only of the providers whose generation moved, in the same snapshot.
+// Inventory and usage are two plain queries joined here: a derived GROUP BY table joined to
+// the providers lets MariaDB re-aggregate allocations per provider row ("split
+// materialization"), which grows with providers x allocations.
+constexpr std::string_view kGenerationsSql =
+    "SELECT `id`, `uuid`, `name`, `generation` FROM `resource_providers` ORDER BY `id`";
+constexpr std::string_view kInventorySql =
+    "SELECT `resource_provider_id`, `resource_class`, `total`, `reserved`, `min_unit`, `max_unit`,"
+    " `step_size`, `allocation_ratio` FROM `inventories`";
+constexpr std::string_view kUsageSql =
+    "SELECT `resource_provider_id`, `resource_class`, SUM(`used`) AS `used` FROM `allocations`";
+constexpr std::size_t kInListChunk = 500;
 
 // Bumps a provider's generation if it is still `seen`.
 void BumpProvider(db::Session& s, std::int64_t id, std::int64_t seen, WallTime now) {
@@ -203,37 +211,109 @@ Json AllocationCandidate::AllocationRequest() const {
                 {"mappings", {{"", Json::array({provider_uuid})}}}};
 }
 
+std::vector<std::shared_ptr<const ProviderSummary>> Placement::Summaries() {
+    struct Read {
+        std::vector<std::tuple<std::int64_t, std::string, std::string, std::int64_t>> providers;
+        std::map<std::int64_t, std::shared_ptr<ProviderSummary>> fresh;  // re-read ones
+    };
+    auto read = pool_.Transaction([&](db::Session& s) {
+        Read r;
+        std::vector<std::int64_t> changed;
+        {
+            auto rows = s.Query(kGenerationsSql);
+            std::lock_guard lock(cache_mu_);
+            for (const auto& row : rows) {
+                const auto id = row.Int("id");
+                const auto generation = row.Int("generation");
+                r.providers.emplace_back(id, row.String("uuid"), row.OptString("name").value_or(""), generation);
+                auto it = cache_.find(id);
+                if (it == cache_.end() || it->second->generation != generation) changed.push_back(id);
+            }
+        }
+        if (changed.empty()) return r;
+        for (auto id : changed) r.fresh.emplace(id, std::make_shared<ProviderSummary>());
+        // Many changed (a cold cache): read everything; else only those providers.
+        const bool all = changed.size() * 2 > r.providers.size();
+        auto in_chunks = [&](std::string_view base, std::string_view suffix, auto&& each_row) {
+            if (all) {
+                for (const auto& row : s.Query(std::string(base) + std::string(suffix))) each_row(row);
+                return;
+            }
+            for (std::size_t i = 0; i < changed.size(); i += kInListChunk) {
+                std::string sql = std::string(base) + " WHERE `resource_provider_id` IN (";
+                db::Params params;
+                for (std::size_t j = i; j < std::min(changed.size(), i + kInListChunk); ++j) {
+                    sql += params.empty() ? "?" : ", ?";
+                    params.emplace_back(changed[j]);
+                }
+                sql += ")" + std::string(suffix);
+                for (const auto& row : s.Query(sql, params)) each_row(row);
+            }
+        };
+        in_chunks(kInventorySql, "", [&](const db::Row& row) {
+            auto it = r.fresh.find(row.Int("resource_provider_id"));
+            if (it == r.fresh.end()) return;
+            auto inv = LoadInventory(row);
+            it->second->inventories.emplace(inv.resource_class, std::move(inv));
+        });
+        in_chunks(kUsageSql, " GROUP BY `resource_provider_id`, `resource_class`", [&](const db::Row& row) {
+            auto it = r.fresh.find(row.Int("resource_provider_id"));
+            if (it == r.fresh.end()) return;
+            auto inv = it->second->inventories.find(row.String("resource_class"));
+            if (inv != it->second->inventories.end()) inv->second.used = row.Int("used");
+        });
+        return r;
+    });
+    std::vector<std::shared_ptr<const ProviderSummary>> out;
+    out.reserve(read.providers.size());
+    std::lock_guard lock(cache_mu_);
+    std::map<std::int64_t, std::shared_ptr<const ProviderSummary>> next;
+    for (auto& [id, uuid, name, generation] : read.providers) {
+        std::shared_ptr<const ProviderSummary> entry;
+        if (auto f = read.fresh.find(id); f != read.fresh.end()) {
+            f->second->uuid = uuid;
+            f->second->name = name;
+            f->second->generation = generation;
+            entry = f->second;
+        } else if (auto c = cache_.find(id); c != cache_.end()) {
+            // Unchanged in this snapshot, or already replaced by another thread with a newer
+            // one: either is a fair view (claims re-check in their own transaction).
+            entry = c->second;
+        } else {
+            continue;  // evicted meanwhile by a thread that no longer saw the provider
+        }
+        next.emplace(id, entry);
+        out.push_back(std::move(entry));
+    }
+    // Keep entries other threads cached from newer snapshots.
+    for (auto& [id, entry] : cache_) {
+        auto it = next.find(id);
+        if (it != next.end() && entry->generation > it->second->generation) it->second = entry;
+    }
+    cache_ = std::move(next);
+    return out;
+}
+
 std::vector<ProviderSummary> Placement::GetProviderSummaries() {
     std::vector<ProviderSummary> out;
-    for (const auto& row : pool_.Query(kSummarySql)) {
-        const auto& uuid = row.String("uuid");
-        if (out.empty() || out.back().uuid != uuid) {
-            ProviderSummary p;
-            p.uuid = uuid;
-            p.name = row.OptString("name").value_or("");
-            p.generation = row.Int("generation");
-            out.push_back(std::move(p));
-        }
-        auto inv = LoadInventory(row);
-        out.back().inventories.emplace(inv.resource_class, std::move(inv));
-    }
+    for (const auto& p : Summaries()) out.push_back(*p);
     return out;
 }
 
 std::vector<AllocationCandidate> Placement::GetAllocationCandidates(const Resources& request,
                                                                     std::size_t limit) {
     std::vector<AllocationCandidate> out;
-    for (auto& p : GetProviderSummaries()) {
+    for (const auto& p : Summaries()) {
         if (out.size() >= limit) break;
         bool fits = true;
         for (const auto& [cls, amount] : request) {
-            auto it = p.inventories.find(cls);
-            if (it == p.inventories.end() || !it->second.Fits(amount)) {
+            auto it = p->inventories.find(cls);
+            if (it == p->inventories.end() || !it->second.Fits(amount)) {
                 fits = false;
                 break;
             }
         }
-        if (fits) out.push_back({p.uuid, p.generation, request});
+        if (fits) out.push_back({p->uuid, p->generation, request});
     }
     return out;
 }
@@ -277,9 +357,12 @@ bool Placement::Claim(const std::string& consumer_uuid, const std::string& proje
                 // Every provider whose allocations change moves to a new generation, in id
                 // order so that two claims never lock providers in opposite orders.
                 auto touched = ConsumerProviders(s, consumer_uuid);
+                // A new consumer has nothing to delete; a DELETE matching no row would take a
+                // gap lock that two claims' INSERTs then deadlock on.
+                const bool replacing = !touched.empty();
                 touched[rp_id] = rp_generation;
                 for (const auto& [id, generation] : touched) BumpProvider(s, id, generation, now);
-                s.Execute("DELETE FROM `allocations` WHERE `consumer_id` = ?", {consumer_uuid});
+                if (replacing) s.Execute("DELETE FROM `allocations` WHERE `consumer_id` = ?", {consumer_uuid});
                 for (const auto& [cls, amount] : resources) {
                     s.Execute("INSERT INTO `allocations` (`resource_provider_id`, `consumer_id`,"
                               " `resource_class`, `used`, `created_at`) VALUES (?, ?, ?, ?, ?)",
@@ -304,6 +387,31 @@ bool Placement::Claim(const std::string& consumer_uuid, const std::string& proje
                   "concurrent updates ({} attempts)",
                   consumer_uuid, provider_uuid, kClaimAttempts);
     return false;
+}
+
+bool Placement::ClaimAllocationRequest(const std::string& consumer_uuid,
+                                       const std::string& project_id, const std::string& user_id,
+                                       const std::string& allocation_request,
+                                       const objects::InstanceGroup* group) {
+    const auto request = Json::parse(allocation_request, nullptr, false);
+    const auto bad = [&](const char* why) {
+        return InvalidInput({{"reason", std::string("allocation request ") + why}});
+    };
+    if (!request.is_object() || !request.contains("allocations") || !request["allocations"].is_object()) {
+        throw bad("has no allocations");
+    }
+    const auto& allocations = request["allocations"];
+    if (allocations.size() != 1) throw bad("must name exactly one resource provider");
+    const auto& [provider_uuid, body] = *allocations.items().begin();
+    if (!body.is_object() || !body.contains("resources") || !body["resources"].is_object()) {
+        throw bad("has no resources");
+    }
+    Resources resources;
+    for (const auto& [cls, amount] : body["resources"].items()) {
+        if (!amount.is_number_integer()) throw bad("has a resource amount that is not an integer");
+        resources[cls] = amount.get<std::int64_t>();
+    }
+    return Claim(consumer_uuid, project_id, user_id, provider_uuid, resources, group);
 }
 
 void Placement::RemoveClaim(const std::string& consumer_uuid) {

@@ -218,3 +218,21 @@ TEST_CASE("unknown filter or weigher names fail at construction") {
     h.config.filter_scheduler.weight_classes = {"nova.scheduler.weights.metrics.MetricsWeigher"};
     CHECK_THROWS_AS(h.Make(), ClassNotFound);
 }
+
+TEST_CASE("a reschedule claims an alternate's allocation_request") {
+    Harness h;
+    h.cloud.AddHost("a", {.vcpus = 2, .memory_mb = 8192});
+    h.cloud.AddHost("b", {.vcpus = 2, .memory_mb = 4096});
+    auto scheduler = h.Make();
+    auto uuid = GenerateUuid();
+    auto list = scheduler.SelectDestinations(h.ctx, Cloud::Spec(2, 1024, 1), {uuid}, true, true).front();
+    REQUIRE(list.size() == 2);
+    CHECK(list[0].service_host() == "a");
+    // The build on a failed: the compute dropped the claim, the conductor claims the alternate.
+    h.placement.RemoveClaim(uuid);
+    REQUIRE(h.placement.ClaimAllocationRequest(uuid, "project", "user", list[1].allocation_request()));
+    CHECK(h.placement.GetAllocations(uuid).begin()->first == list[1].compute_node_uuid());
+    // An alternate that filled up meanwhile is refused, as Nova's claim_resources would be.
+    CHECK_FALSE(h.placement.ClaimAllocationRequest(GenerateUuid(), "p", "u", list[1].allocation_request()));
+    CHECK_THROWS_AS(h.placement.ClaimAllocationRequest(uuid, "p", "u", "{}"), InvalidInput);
+}

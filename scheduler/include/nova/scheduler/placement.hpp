@@ -3,12 +3,13 @@
 // compute node's uuid) with inventories of VCPU, MEMORY_MB and DISK_GB, and the allocations
 // of consumers (instances, migrations) against them, in the API database's placement tables.
 //
-// Candidates are computed in SQL on every request rather than from an in-process cache:
-// several scheduler processes (and the computes' inventory updates, and deletes through the
-// conductor) write these tables, so any cache would have to be revalidated against the
-// provider generations before use anyway, and the claim re-reads the provider inside its
-// transaction regardless. One grouped query per request is the simple correct design; a
-// generation-checked cache is the optimisation to add if the benchmark calls for it.
+// Candidates come from provider summaries (inventory and usage per provider) cached in the
+// process and kept consistent by provider generations: every write to a provider's inventory
+// or allocations bumps its generation, so each request reads the providers' generations (two
+// integers per row) and re-reads only the providers whose generation moved, in one snapshot.
+// Several scheduler processes, the computes' inventory reports and the conductor's deletes
+// all write these tables; the generations tell every process what changed, and the claim
+// re-checks inside its own transaction regardless.
 //
 // A claim is optimistic, as Placement's own allocation writes are: in one transaction it
 // reads the provider's generation, its inventory and its usage (without the consumer's own
@@ -20,6 +21,8 @@
 // generation, so capacity is never exceeded, whatever the number of schedulers.
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -123,6 +126,13 @@ public:
                      candidate.resources, group);
     }
 
+    // Claims what a Selection's allocation_request (the JSON text) names for the consumer:
+    // what the conductor does when it reschedules to an alternate host (Nova's
+    // claim_resources). InvalidInput for a request that is not one provider's resources.
+    bool ClaimAllocationRequest(const std::string& consumer_uuid, const std::string& project_id,
+                                const std::string& user_id, const std::string& allocation_request,
+                                const objects::InstanceGroup* group = nullptr);
+
     // Deletes the consumer's allocations and the consumer (Nova's
     // delete_allocation_for_instance on delete, or the cleanup of a failed multi-create).
     void RemoveClaim(const std::string& consumer_uuid);
@@ -149,8 +159,12 @@ public:
                               std::vector<InventoryRecord> inventory);
 
 private:
+    std::vector<std::shared_ptr<const ProviderSummary>> Summaries();
+
     db::Pool& pool_;
     const Clock& clock_;
+    std::mutex cache_mu_;  // guards cache_
+    std::map<std::int64_t, std::shared_ptr<const ProviderSummary>> cache_;  // by provider id
 };
 
 }  // namespace nova::scheduler
