@@ -10,7 +10,9 @@
 #include "nova/common/uuid.hpp"
 #include "nova/db/aggregate_store.hpp"
 #include "nova/db/cell_mapping_store.hpp"
+#include "nova/db/instance_action_store.hpp"
 #include "nova/db/instance_group_store.hpp"
+#include "nova/db/migration_store.hpp"
 #include "nova/db/instance_store.hpp"
 #include "nova/db/quota_store.hpp"
 #include "nova/db/service_store.hpp"
@@ -909,4 +911,138 @@ TEST_CASE("limits and os-quota-sets over HTTP and with openstackclient") {
                          &rc);
     REQUIRE_MESSAGE(rc == 0, out);
     CHECK(out == "7 4096 20\n10\n");
+}
+
+TEST_CASE("os-migrations and os-instance-actions read the cell's rows") {
+    Cloud cloud;
+    auto& cell = cloud.cell_db().pool();
+    auto vm = cloud.AddInstance("compute-1", "vm");
+    objects::InstanceMapping mapping;
+    mapping.set_instance_uuid(vm.uuid());
+    mapping.set_project_id("demo");
+    mapping.set_user_id("demo");
+    *mapping.mutable_cell_mapping() = db::CellMappingStore(cloud.api_db().pool(), cloud.clock()).GetAll().front();
+    mapping.set_queued_for_delete(false);
+    db::InstanceMappingStore(cloud.api_db().pool(), cloud.clock()).Create(mapping);
+
+    auto add_migration = [&](const std::string& type, const std::string& status, const std::string& source, bool hidden = false) {
+        objects::Migration m;
+        m.set_uuid(nova::GenerateUuid());
+        m.set_instance_uuid(vm.uuid());
+        m.set_source_compute(source);
+        m.set_dest_compute("compute-2");
+        m.set_source_node(source + "-node");
+        m.set_dest_node("compute-2-node");
+        m.set_dest_host("192.0.2.2");
+        m.set_old_instance_type_id(1);
+        m.set_new_instance_type_id(2);
+        m.set_status(status);
+        m.set_migration_type(type);
+        m.set_hidden(hidden);
+        m.set_cross_cell_move(false);
+        m.set_user_id("demo");
+        m.set_project_id("demo");
+        db::MigrationStore(cell, cloud.clock()).Create(m);
+        return m;
+    };
+    auto resize = add_migration("resize", "finished", "compute-1");
+    auto live = add_migration("live-migration", "running", "compute-3");
+    add_migration("migration", "error", "compute-1", /*hidden=*/true);
+
+    CHECK(cloud.Call("GET", "/os-migrations", As("demo:demo")).status == 403);
+    auto v21 = cloud.Admin("GET", "/os-migrations", "2.1").json()["migrations"];
+    REQUIRE(v21.size() == 2);
+    CHECK(v21[0]["id"] == resize.id());
+    CHECK(v21[0]["source_compute"] == "compute-1");
+    CHECK(v21[0]["old_instance_type_id"] == 1);
+    CHECK(v21[0]["created_at"].get<std::string>().size() == 26);
+    CHECK_FALSE(v21[0].contains("migration_type"));
+    CHECK_FALSE(v21[0].contains("uuid"));
+    CHECK_FALSE(v21[0].contains("hidden"));
+    CHECK_FALSE(v21[0].contains("memory_total"));
+    auto v223 = cloud.Admin("GET", "/os-migrations", "2.23").json()["migrations"];
+    CHECK(v223[0]["migration_type"] == "resize");
+    CHECK_FALSE(v223[0].contains("links"));
+    CHECK(v223[1]["links"][0]["href"].get<std::string>().find("/v2.1/servers/" + vm.uuid() + "/migrations/" + std::to_string(live.id())) !=
+          std::string::npos);
+    CHECK(cloud.Admin("GET", "/os-migrations?source_compute=compute-3", "2.1").json()["migrations"].size() == 1);
+    CHECK(cloud.Admin("GET", "/os-migrations?host=compute-2", "2.1").json()["migrations"].size() == 2);
+    CHECK(cloud.Admin("GET", "/os-migrations?status=running&migration_type=live-migration", "2.1").json()["migrations"].size() == 1);
+    CHECK(cloud.Admin("GET", "/os-migrations?instance_uuid=" + nova::GenerateUuid(), "2.1").json()["migrations"].empty());
+
+    // 2.59: newest first, uuid, paging by uuid; 2.80 user and project.
+    auto v259 = cloud.Admin("GET", "/os-migrations?limit=1", "2.59").json();
+    REQUIRE(v259["migrations"].size() == 1);
+    CHECK(v259["migrations"][0]["uuid"] == live.uuid());
+    CHECK(v259["migrations_links"][0]["href"].get<std::string>().find("marker=" + live.uuid()) != std::string::npos);
+    CHECK(cloud.Admin("GET", "/os-migrations?marker=" + live.uuid(), "2.59").json()["migrations"][0]["uuid"] == resize.uuid());
+    CHECK(cloud.Admin("GET", "/os-migrations?marker=nope", "2.59").json()["badRequest"]["message"] == "Marker nope could not be found.");
+    CHECK(cloud.Admin("GET", "/os-migrations?foo=1", "2.59").status == 400);
+    // changes-since looks at updated_at, which only an update sets (as in Nova).
+    CHECK(cloud.Admin("GET", "/os-migrations?changes-since=2000-01-01T00:00:00Z", "2.59").json()["migrations"].empty());
+    resize.set_status("confirmed");
+    db::MigrationStore(cell, cloud.clock()).Save(resize);
+    CHECK(cloud.Admin("GET", "/os-migrations?changes-since=2000-01-01T00:00:00Z", "2.59").json()["migrations"].size() == 1);
+    CHECK(cloud.Admin("GET", "/os-migrations?changes-since=2100-01-01T00:00:00Z", "2.59").json()["migrations"].empty());
+    CHECK(cloud.Admin("GET", "/os-migrations?changes-before=2000-01-01T00:00:00Z", "2.59").status == 400);
+    CHECK(cloud.Admin("GET", "/os-migrations?changes-since=2001-01-01T00:00:00Z&changes-before=2000-01-01T00:00:00Z", "2.66").json()["badRequest"]["message"] ==
+          "The value of changes-since must be less than or equal to changes-before.");
+    CHECK_FALSE(cloud.Admin("GET", "/os-migrations", "2.79").json()["migrations"][0].contains("user_id"));
+    CHECK(cloud.Admin("GET", "/os-migrations?project_id=demo", "2.80").json()["migrations"][0]["project_id"] == "demo");
+    CHECK(cloud.Admin("GET", "/os-migrations?user_id=other", "2.80").json()["migrations"].empty());
+
+    // Instance actions with events.
+    db::InstanceActionStore actions(cell, cloud.clock());
+    objects::InstanceAction create;
+    create.set_action("create");
+    create.set_instance_uuid(vm.uuid());
+    create.set_request_id("req-11111111-1111-1111-1111-111111111111");
+    create.set_user_id("demo");
+    create.set_project_id("demo");
+    actions.ActionStart(create);
+    actions.EventStart(vm.uuid(), create.request_id(), "compute__do_build_and_run_instance", std::string("compute-1"));
+    actions.EventFinish(vm.uuid(), create.request_id(), "compute__do_build_and_run_instance", "Error", std::string("Traceback..."));
+    objects::InstanceAction stop = create;
+    objects::Unset(stop, "id");
+    stop.set_action("stop");
+    stop.set_request_id("req-22222222-2222-2222-2222-222222222222");
+    actions.ActionStart(stop);
+
+    auto list = cloud.Call("GET", "/servers/" + vm.uuid() + "/os-instance-actions", As("demo:demo")).json()["instanceActions"];
+    REQUIRE(list.size() == 2);
+    CHECK(list[0]["action"] == "stop");
+    CHECK(list[1]["request_id"] == create.request_id());
+    CHECK_FALSE(list[0].contains("updated_at"));
+    CHECK(cloud.Call("GET", "/servers/" + vm.uuid() + "/os-instance-actions", As("other:other")).status == 403);
+    auto missing = cloud.Call("GET", "/servers/" + nova::GenerateUuid() + "/os-instance-actions", As("demo:demo"));
+    CHECK(missing.status == 404);
+    auto paged = cloud.Call("GET", "/servers/" + vm.uuid() + "/os-instance-actions?limit=1", As("demo:demo", "2.58")).json();
+    REQUIRE(paged["instanceActions"].size() == 1);
+    CHECK(paged["instanceActions"][0].contains("updated_at"));
+    CHECK(paged["links"][0]["href"].get<std::string>().find("marker=req-22222222") != std::string::npos);
+    CHECK(cloud.Call("GET", "/servers/" + vm.uuid() + "/os-instance-actions?marker=req-22222222-2222-2222-2222-222222222222",
+                     As("demo:demo", "2.58")).json()["instanceActions"][0]["action"] == "create");
+    CHECK(cloud.Call("GET", "/servers/" + vm.uuid() + "/os-instance-actions?marker=x", As("demo:demo", "2.58")).status == 400);
+
+    auto show_path = "/servers/" + vm.uuid() + "/os-instance-actions/" + create.request_id();
+    CHECK_FALSE(cloud.Call("GET", show_path, As("demo:demo", "2.50")).json()["instanceAction"].contains("events"));
+    auto member_events = cloud.Call("GET", show_path, As("demo:demo", "2.51")).json()["instanceAction"]["events"];
+    REQUIRE(member_events.size() == 1);
+    CHECK(member_events[0]["result"] == "Error");
+    CHECK_FALSE(member_events[0].contains("traceback"));
+    auto admin_events = cloud.Admin("GET", show_path, "2.84").json()["instanceAction"]["events"][0];
+    CHECK(admin_events["traceback"] == "Traceback...");
+    CHECK(admin_events["host"] == "compute-1");
+    CHECK(admin_events["hostId"] == "abe76cbb3714026beae2e63d56421ffcba683f65bbe0f666ffb04347");  // sha224("demo" + "compute-1")
+    CHECK(admin_events.contains("details"));
+    auto member_262 = cloud.Call("GET", show_path, As("demo:demo", "2.62")).json()["instanceAction"]["events"][0];
+    CHECK(member_262["hostId"] == admin_events["hostId"]);
+    CHECK_FALSE(member_262.contains("host"));
+    CHECK(cloud.Call("GET", "/servers/" + vm.uuid() + "/os-instance-actions/req-nope", As("demo:demo")).json()["itemNotFound"]["message"] ==
+          "Action req-nope not found");
+
+    // 2.21: a deleted server's actions stay readable.
+    db::InstanceStore(cell, cloud.clock()).Destroy(vm);
+    CHECK(cloud.Call("GET", "/servers/" + vm.uuid() + "/os-instance-actions", As("demo:demo", "2.20")).status == 404);
+    CHECK(cloud.Call("GET", "/servers/" + vm.uuid() + "/os-instance-actions", As("demo:demo", "2.21")).json()["instanceActions"].size() == 2);
 }

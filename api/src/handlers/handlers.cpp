@@ -13,6 +13,7 @@ void RegisterHandlers(RouteTable& routes, HandlerDeps& deps) {
     RegisterAggregates(routes, deps);
     RegisterServerGroups(routes, deps);
     RegisterQuotaSets(routes, deps);
+    RegisterMigrations(routes, deps);
 }
 
 }  // namespace nova::api::handlers

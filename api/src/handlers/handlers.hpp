@@ -62,5 +62,7 @@ void RegisterAggregates(RouteTable& routes, HandlerDeps& deps);
 void RegisterServerGroups(RouteTable& routes, HandlerDeps& deps);
 // /os-quota-sets and /limits.
 void RegisterQuotaSets(RouteTable& routes, HandlerDeps& deps);
+// /os-migrations and /servers/{id}/os-instance-actions.
+void RegisterMigrations(RouteTable& routes, HandlerDeps& deps);
 
 }  // namespace nova::api::handlers
