@@ -10,6 +10,9 @@
 #include "nova/common/uuid.hpp"
 #include "nova/db/aggregate_store.hpp"
 #include "nova/db/cell_mapping_store.hpp"
+#include "nova/db/instance_action_store.hpp"
+#include "nova/db/instance_group_store.hpp"
+#include "nova/db/migration_store.hpp"
 #include "nova/db/instance_store.hpp"
 #include "nova/db/quota_store.hpp"
 #include "nova/db/service_store.hpp"
@@ -62,6 +65,18 @@ public:
     std::string Openstack(const std::string& args, int* rc, const std::string& token = "admin:admin") {
         return Run("env -u OS_CLOUD -u OS_AUTH_URL /usr/bin/openstack --os-auth-type admin_token --os-token " + token +
                        " --os-endpoint http://127.0.0.1:" + std::to_string(api_.compute_port) + "/v2.1 " + args,
+                   rc);
+    }
+
+    // Python with openstacksdk's connection `c` to this nova-api as admin.
+    std::string Sdk(const std::string& code, int* rc) {
+        std::ofstream(api_.dir() / "clouds.yaml")
+            << "clouds:\n  nova-cpp:\n    auth_type: admin_token\n    auth:\n"
+            << "      endpoint: http://127.0.0.1:" << api_.compute_port << "/v2.1\n      token: admin:admin\n"
+            << "    compute_endpoint_override: http://127.0.0.1:" << api_.compute_port << "/v2.1\n";
+        std::ofstream(api_.dir() / "sdk.py") << "import openstack\nc = openstack.connect(cloud='nova-cpp')\n" << code << "\n";
+        return Run("env -u OS_CLOUD -u OS_AUTH_URL OS_CLIENT_CONFIG_FILE=" + (api_.dir() / "clouds.yaml").string() +
+                       " /usr/bin/python3 " + (api_.dir() / "sdk.py").string(),
                    rc);
     }
 
@@ -737,4 +752,297 @@ TEST_CASE("os-aggregates over HTTP and with openstackclient") {
     out = cloud.Openstack("aggregate list -f json", &rc);
     REQUIRE_MESSAGE(rc == 0, out);
     CHECK(Json::parse(out, nullptr, false).size() == 2);
+}
+
+TEST_CASE("os-server-groups over HTTP and with openstackclient") {
+    Cloud cloud;
+    auto v21 = cloud.Call("POST", "/os-server-groups", As("demo:demo", "2.1"), {{"server_group", {{"name", "g1"}, {"policies", {"affinity"}}}}});
+    REQUIRE_MESSAGE(v21.status == 200, v21.body);
+    CHECK(v21.json()["server_group"] == Json({{"id", v21.json()["server_group"]["id"]}, {"name", "g1"}, {"policies", {"affinity"}},
+                                              {"metadata", Json::object()}, {"members", Json::array()}}));
+    CHECK(cloud.Call("POST", "/os-server-groups", As("demo:demo", "2.14"), {{"server_group", {{"name", "g"}, {"policies", {"soft-affinity"}}}}}).status == 400);
+    auto v215 = cloud.Call("POST", "/os-server-groups", As("demo:demo", "2.15"), {{"server_group", {{"name", "g2"}, {"policies", {"soft-affinity"}}}}});
+    CHECK(v215.json()["server_group"]["project_id"] == "demo");
+    auto v264 = cloud.Call("POST", "/os-server-groups", As("demo:demo", "2.64"),
+                           {{"server_group", {{"name", "g3"}, {"policy", "anti-affinity"}, {"rules", {{"max_server_per_host", 2}}}}}});
+    REQUIRE_MESSAGE(v264.status == 200, v264.body);
+    auto g3 = v264.json()["server_group"];
+    CHECK(g3["policy"] == "anti-affinity");
+    CHECK(g3["rules"] == Json({{"max_server_per_host", 2}}));
+    CHECK_FALSE(g3.contains("policies"));
+    CHECK(cloud.Call("POST", "/os-server-groups", As("demo:demo", "2.64"),
+                     {{"server_group", {{"name", "g4"}, {"policy", "affinity"}, {"rules", {{"max_server_per_host", 2}}}}}}).json()["badRequest"]["message"] ==
+          "Only anti-affinity policy supports rules.");
+
+    auto mine = cloud.Call("GET", "/os-server-groups", As("demo:demo", "2.64")).json()["server_groups"];
+    REQUIRE(mine.size() == 3);
+    CHECK(mine[0]["policy"] == "affinity");
+    CHECK(mine[2]["rules"]["max_server_per_host"] == 2);
+    CHECK(cloud.Call("GET", "/os-server-groups?limit=1&offset=1", As("demo:demo")).json()["server_groups"][0]["name"] == "g2");
+    CHECK(cloud.Call("GET", "/os-server-groups", As("other:other")).json()["server_groups"].empty());
+    CHECK(cloud.Call("GET", "/os-server-groups?all_projects=1", As("other:other")).json()["server_groups"].empty());
+    CHECK(cloud.Admin("GET", "/os-server-groups?all_projects=1").json()["server_groups"].size() == 3);
+    CHECK(cloud.Admin("GET", "/os-server-groups").json()["server_groups"].empty());
+
+    auto id = g3["id"].get<std::string>();
+    CHECK(cloud.Call("GET", "/os-server-groups/" + id, As("demo:demo", "2.13")).json()["server_group"]["user_id"] == "demo");
+    auto foreign = cloud.Call("GET", "/os-server-groups/" + id, As("other:other"));
+    CHECK(foreign.status == 403);
+    CHECK(ForbiddenMessage(foreign) == "Policy doesn't allow os_compute_api:os-server-groups:show to be performed.");
+    auto missing = cloud.Call("GET", "/os-server-groups/" + nova::GenerateUuid(), As("demo:demo"));
+    CHECK(missing.status == 404);
+    CHECK(cloud.Call("DELETE", "/os-server-groups/" + id, As("other:other")).status == 403);
+    CHECK(cloud.Call("DELETE", "/os-server-groups/" + id, As("demo:demo")).status == 204);
+    CHECK(cloud.Call("DELETE", "/os-server-groups/" + id, As("demo:demo")).status == 404);
+
+    // Members: only instances that still exist.
+    auto group = db::InstanceGroupStore(cloud.api_db().pool(), cloud.clock()).GetByUuid(v21.json()["server_group"]["id"]);
+    auto alive = cloud.AddInstance("compute-1", "alive");
+    auto dead = cloud.AddInstance("compute-1", "dead");
+    for (const auto& inst : {alive, dead}) {
+        objects::InstanceMapping m;
+        m.set_instance_uuid(inst.uuid());
+        m.set_project_id("demo");
+        m.set_user_id("demo");
+        *m.mutable_cell_mapping() = db::CellMappingStore(cloud.api_db().pool(), cloud.clock()).GetAll().front();
+        m.set_queued_for_delete(false);
+        db::InstanceMappingStore(cloud.api_db().pool(), cloud.clock()).Create(m);
+    }
+    db::InstanceGroupStore(cloud.api_db().pool(), cloud.clock()).AddMembers(group.uuid(), {alive.uuid(), dead.uuid()});
+    db::InstanceStore(cloud.cell_db().pool(), cloud.clock()).Destroy(dead);
+    CHECK(cloud.Call("GET", "/os-server-groups/" + group.uuid(), As("demo:demo")).json()["server_group"]["members"] == Json({alive.uuid()}));
+
+    // The server_groups quota.
+    db::QuotaStore(cloud.api_db().pool(), cloud.clock()).CreateLimit("demo", "server_groups", 2);
+    auto over = cloud.Call("POST", "/os-server-groups", As("demo:demo", "2.64"), {{"server_group", {{"name", "g5"}, {"policy", "affinity"}}}});
+    CHECK(over.status == 403);
+    CHECK(ForbiddenMessage(over) == "Quota exceeded, too many server groups.");
+
+    int rc = -1;
+    auto out = cloud.Openstack("server group create --policy anti-affinity osc-group -f json", &rc, "admin:admin");
+    REQUIRE_MESSAGE(rc == 0, out);
+    auto created = Json::parse(out, nullptr, false);
+    CHECK(created["name"] == "osc-group");
+    CHECK(created["policy"] == "anti-affinity");
+    out = cloud.Openstack("server group list -f json", &rc, "admin:admin");
+    REQUIRE_MESSAGE(rc == 0, out);
+    auto listed = Json::parse(out, nullptr, false);
+    REQUIRE(listed.size() == 1);
+    CHECK(listed[0]["Name"] == "osc-group");
+    out = cloud.Openstack("server group list --all-projects -f json", &rc, "admin:admin");
+    CHECK(Json::parse(out, nullptr, false).size() == 3);
+    out = cloud.Openstack("server group delete osc-group", &rc, "admin:admin");
+    CHECK_MESSAGE(rc == 0, out);
+}
+
+TEST_CASE("limits and os-quota-sets over HTTP and with openstackclient") {
+    Cloud cloud;
+    // Usage: two instances of demo (one soft-deleted, not counted) with 2 vcpus / 1 GiB each, a key pair, a group.
+    for (const char* state : {"active", "active", "soft-delete"}) {
+        objects::Instance i;
+        i.set_uuid(nova::GenerateUuid());
+        i.set_project_id("demo");
+        i.set_user_id("demo");
+        i.set_vcpus(2);
+        i.set_memory_mb(1024);
+        i.set_vm_state(state);
+        db::InstanceStore(cloud.cell_db().pool(), cloud.clock()).Create(i);
+    }
+    cloud.Call("POST", "/os-keypairs", As("demo:demo", "2.2"),
+               {{"keypair", {{"name", "k"}, {"public_key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHoxW4CJKy/wttO4mC9ugFYyQMKIvtVT21pZ2eFdr1DJ"}}}});
+    cloud.Call("POST", "/os-server-groups", As("demo:demo", "2.64"), {{"server_group", {{"name", "g"}, {"policy", "affinity"}}}});
+
+    auto limits = cloud.Call("GET", "/limits", As("demo:demo", "2.93")).json();
+    CHECK(limits == Json::parse(R"({"limits": {"rate": [], "absolute": {
+        "maxTotalInstances": 10, "maxTotalCores": 20, "maxTotalRAMSize": 51200, "maxServerMeta": 128,
+        "maxTotalKeypairs": 100, "maxServerGroups": 10, "maxServerGroupMembers": 10,
+        "totalRAMUsed": 2048, "totalCoresUsed": 4, "totalInstancesUsed": 2, "totalServerGroupsUsed": 1}}})"));
+    auto old = cloud.Call("GET", "/limits", As("demo:demo", "2.1")).json()["limits"]["absolute"];
+    CHECK(old["maxImageMeta"] == 128);
+    CHECK(old["maxPersonality"] == 5);
+    CHECK(old["maxTotalFloatingIps"] == -1);
+    CHECK(old["totalSecurityGroupsUsed"] == 0);
+    CHECK(cloud.Call("GET", "/limits?tenant_id=other", As("demo:demo")).status == 403);
+    CHECK(cloud.Admin("GET", "/limits?tenant_id=demo").json()["limits"]["absolute"]["totalInstancesUsed"] == 2);
+
+    auto shown = cloud.Call("GET", "/os-quota-sets/demo", As("demo:demo", "2.57")).json();
+    CHECK(shown == Json::parse(R"({"quota_set": {"id": "demo", "instances": 10, "cores": 20, "ram": 51200,
+        "metadata_items": 128, "key_pairs": 100, "server_groups": 10, "server_group_members": 10}})"));
+    CHECK(cloud.Call("GET", "/os-quota-sets/demo", As("demo:demo", "2.1")).json()["quota_set"]["fixed_ips"] == -1);
+    CHECK(cloud.Call("GET", "/os-quota-sets/demo", As("demo:demo", "2.36")).json()["quota_set"]["injected_file_path_bytes"] == 255);
+    CHECK(cloud.Call("GET", "/os-quota-sets/other", As("demo:demo")).status == 403);
+    CHECK(cloud.Call("GET", "/os-quota-sets/other/defaults", As("demo:demo")).json()["quota_set"]["id"] == "other");
+    auto detail = cloud.Call("GET", "/os-quota-sets/demo/detail", As("demo:demo", "2.57")).json()["quota_set"];
+    CHECK(detail["instances"] == Json({{"limit", 10}, {"in_use", 2}, {"reserved", 0}}));
+    CHECK(detail["cores"]["in_use"] == 4);
+    CHECK(detail["key_pairs"]["in_use"] == 1);
+
+    // Updates: admin only, not below usage unless forced, -1 unlimited.
+    auto member = cloud.Call("PUT", "/os-quota-sets/demo", As("demo:demo"), {{"quota_set", {{"instances", 5}}}});
+    CHECK(member.status == 403);
+    CHECK(ForbiddenMessage(member) == "Policy doesn't allow os_compute_api:os-quota-sets:update to be performed.");
+    auto updated = cloud.Admin("PUT", "/os-quota-sets/demo", "2.57", {{"quota_set", {{"instances", 5}, {"cores", "-1"}}}});
+    REQUIRE_MESSAGE(updated.status == 200, updated.body);
+    CHECK(updated.json()["quota_set"]["instances"] == 5);
+    CHECK(updated.json()["quota_set"]["cores"] == -1);
+    CHECK_FALSE(updated.json()["quota_set"].contains("id"));
+    auto below = cloud.Admin("PUT", "/os-quota-sets/demo", "", {{"quota_set", {{"instances", 1}}}});
+    CHECK(below.json()["badRequest"]["message"] ==
+          "Quota limit 1 for instances must be greater than or equal to already used and reserved 2.");
+    CHECK(cloud.Admin("PUT", "/os-quota-sets/demo", "", {{"quota_set", {{"instances", 1}, {"force", true}}}}).json()["quota_set"]["instances"] == 1);
+    CHECK(cloud.Admin("PUT", "/os-quota-sets/demo", "2.1", {{"quota_set", {{"networks", 1}}}}).json()["badRequest"]["message"] ==
+          "The networks quota has been removed");
+    CHECK(cloud.Admin("PUT", "/os-quota-sets/demo", "2.57", {{"quota_set", {{"injected_files", 1}}}}).status == 400);
+    CHECK(cloud.Admin("PUT", "/os-quota-sets/demo?user_id=demo", "", {{"quota_set", {{"key_pairs", 50}}}}).json()["quota_set"]["key_pairs"] == 50);
+    CHECK(cloud.Call("GET", "/os-quota-sets/demo", As("demo:demo")).json()["quota_set"]["key_pairs"] == 100);
+    CHECK(cloud.Call("GET", "/os-quota-sets/demo?user_id=demo", As("demo:demo")).json()["quota_set"]["key_pairs"] == 50);
+    CHECK(cloud.Call("GET", "/limits", As("demo:demo")).json()["limits"]["absolute"]["maxTotalInstances"] == 1);
+    CHECK(cloud.Admin("DELETE", "/os-quota-sets/demo?user_id=demo").status == 202);
+    CHECK(cloud.Call("GET", "/os-quota-sets/demo?user_id=demo", As("demo:demo")).json()["quota_set"]["key_pairs"] == 100);
+    CHECK(cloud.Admin("DELETE", "/os-quota-sets/demo").status == 202);
+    CHECK(cloud.Call("GET", "/os-quota-sets/demo", As("demo:demo")).json()["quota_set"]["instances"] == 10);
+
+    // openstackclient's quota commands (and novaclient's CLI) resolve the project through
+    // Keystone, which this cloud has not got; openstacksdk, under them, takes the id as given.
+    int rc = -1;
+    auto out = cloud.Sdk("c.compute.update_quota_set(c.compute.get_quota_set('demo'), instances=7, ram=4096); "
+                         "q = c.compute.get_quota_set('demo'); print(q.instances, q.ram, q.cores); "
+                         "print(c.compute.get_quota_set_defaults('demo').instances)",
+                         &rc);
+    REQUIRE_MESSAGE(rc == 0, out);
+    CHECK(out == "7 4096 20\n10\n");
+}
+
+TEST_CASE("os-migrations and os-instance-actions read the cell's rows") {
+    Cloud cloud;
+    auto& cell = cloud.cell_db().pool();
+    auto vm = cloud.AddInstance("compute-1", "vm");
+    objects::InstanceMapping mapping;
+    mapping.set_instance_uuid(vm.uuid());
+    mapping.set_project_id("demo");
+    mapping.set_user_id("demo");
+    *mapping.mutable_cell_mapping() = db::CellMappingStore(cloud.api_db().pool(), cloud.clock()).GetAll().front();
+    mapping.set_queued_for_delete(false);
+    db::InstanceMappingStore(cloud.api_db().pool(), cloud.clock()).Create(mapping);
+
+    auto add_migration = [&](const std::string& type, const std::string& status, const std::string& source, bool hidden = false) {
+        objects::Migration m;
+        m.set_uuid(nova::GenerateUuid());
+        m.set_instance_uuid(vm.uuid());
+        m.set_source_compute(source);
+        m.set_dest_compute("compute-2");
+        m.set_source_node(source + "-node");
+        m.set_dest_node("compute-2-node");
+        m.set_dest_host("192.0.2.2");
+        m.set_old_instance_type_id(1);
+        m.set_new_instance_type_id(2);
+        m.set_status(status);
+        m.set_migration_type(type);
+        m.set_hidden(hidden);
+        m.set_cross_cell_move(false);
+        m.set_user_id("demo");
+        m.set_project_id("demo");
+        db::MigrationStore(cell, cloud.clock()).Create(m);
+        return m;
+    };
+    auto resize = add_migration("resize", "finished", "compute-1");
+    auto live = add_migration("live-migration", "running", "compute-3");
+    add_migration("migration", "error", "compute-1", /*hidden=*/true);
+
+    CHECK(cloud.Call("GET", "/os-migrations", As("demo:demo")).status == 403);
+    auto v21 = cloud.Admin("GET", "/os-migrations", "2.1").json()["migrations"];
+    REQUIRE(v21.size() == 2);
+    CHECK(v21[0]["id"] == resize.id());
+    CHECK(v21[0]["source_compute"] == "compute-1");
+    CHECK(v21[0]["old_instance_type_id"] == 1);
+    CHECK(v21[0]["created_at"].get<std::string>().size() == 26);
+    CHECK_FALSE(v21[0].contains("migration_type"));
+    CHECK_FALSE(v21[0].contains("uuid"));
+    CHECK_FALSE(v21[0].contains("hidden"));
+    CHECK_FALSE(v21[0].contains("memory_total"));
+    auto v223 = cloud.Admin("GET", "/os-migrations", "2.23").json()["migrations"];
+    CHECK(v223[0]["migration_type"] == "resize");
+    CHECK_FALSE(v223[0].contains("links"));
+    CHECK(v223[1]["links"][0]["href"].get<std::string>().find("/v2.1/servers/" + vm.uuid() + "/migrations/" + std::to_string(live.id())) !=
+          std::string::npos);
+    CHECK(cloud.Admin("GET", "/os-migrations?source_compute=compute-3", "2.1").json()["migrations"].size() == 1);
+    CHECK(cloud.Admin("GET", "/os-migrations?host=compute-2", "2.1").json()["migrations"].size() == 2);
+    CHECK(cloud.Admin("GET", "/os-migrations?status=running&migration_type=live-migration", "2.1").json()["migrations"].size() == 1);
+    CHECK(cloud.Admin("GET", "/os-migrations?instance_uuid=" + nova::GenerateUuid(), "2.1").json()["migrations"].empty());
+
+    // 2.59: newest first, uuid, paging by uuid; 2.80 user and project.
+    auto v259 = cloud.Admin("GET", "/os-migrations?limit=1", "2.59").json();
+    REQUIRE(v259["migrations"].size() == 1);
+    CHECK(v259["migrations"][0]["uuid"] == live.uuid());
+    CHECK(v259["migrations_links"][0]["href"].get<std::string>().find("marker=" + live.uuid()) != std::string::npos);
+    CHECK(cloud.Admin("GET", "/os-migrations?marker=" + live.uuid(), "2.59").json()["migrations"][0]["uuid"] == resize.uuid());
+    CHECK(cloud.Admin("GET", "/os-migrations?marker=nope", "2.59").json()["badRequest"]["message"] == "Marker nope could not be found.");
+    CHECK(cloud.Admin("GET", "/os-migrations?foo=1", "2.59").status == 400);
+    // changes-since looks at updated_at, which only an update sets (as in Nova).
+    CHECK(cloud.Admin("GET", "/os-migrations?changes-since=2000-01-01T00:00:00Z", "2.59").json()["migrations"].empty());
+    resize.set_status("confirmed");
+    db::MigrationStore(cell, cloud.clock()).Save(resize);
+    CHECK(cloud.Admin("GET", "/os-migrations?changes-since=2000-01-01T00:00:00Z", "2.59").json()["migrations"].size() == 1);
+    CHECK(cloud.Admin("GET", "/os-migrations?changes-since=2100-01-01T00:00:00Z", "2.59").json()["migrations"].empty());
+    CHECK(cloud.Admin("GET", "/os-migrations?changes-before=2000-01-01T00:00:00Z", "2.59").status == 400);
+    CHECK(cloud.Admin("GET", "/os-migrations?changes-since=2001-01-01T00:00:00Z&changes-before=2000-01-01T00:00:00Z", "2.66").json()["badRequest"]["message"] ==
+          "The value of changes-since must be less than or equal to changes-before.");
+    CHECK_FALSE(cloud.Admin("GET", "/os-migrations", "2.79").json()["migrations"][0].contains("user_id"));
+    CHECK(cloud.Admin("GET", "/os-migrations?project_id=demo", "2.80").json()["migrations"][0]["project_id"] == "demo");
+    CHECK(cloud.Admin("GET", "/os-migrations?user_id=other", "2.80").json()["migrations"].empty());
+
+    // Instance actions with events.
+    db::InstanceActionStore actions(cell, cloud.clock());
+    objects::InstanceAction create;
+    create.set_action("create");
+    create.set_instance_uuid(vm.uuid());
+    create.set_request_id("req-11111111-1111-1111-1111-111111111111");
+    create.set_user_id("demo");
+    create.set_project_id("demo");
+    actions.ActionStart(create);
+    actions.EventStart(vm.uuid(), create.request_id(), "compute__do_build_and_run_instance", std::string("compute-1"));
+    actions.EventFinish(vm.uuid(), create.request_id(), "compute__do_build_and_run_instance", "Error", std::string("Traceback..."));
+    objects::InstanceAction stop = create;
+    objects::Unset(stop, "id");
+    stop.set_action("stop");
+    stop.set_request_id("req-22222222-2222-2222-2222-222222222222");
+    actions.ActionStart(stop);
+
+    auto list = cloud.Call("GET", "/servers/" + vm.uuid() + "/os-instance-actions", As("demo:demo")).json()["instanceActions"];
+    REQUIRE(list.size() == 2);
+    CHECK(list[0]["action"] == "stop");
+    CHECK(list[1]["request_id"] == create.request_id());
+    CHECK_FALSE(list[0].contains("updated_at"));
+    CHECK(cloud.Call("GET", "/servers/" + vm.uuid() + "/os-instance-actions", As("other:other")).status == 403);
+    auto missing = cloud.Call("GET", "/servers/" + nova::GenerateUuid() + "/os-instance-actions", As("demo:demo"));
+    CHECK(missing.status == 404);
+    auto paged = cloud.Call("GET", "/servers/" + vm.uuid() + "/os-instance-actions?limit=1", As("demo:demo", "2.58")).json();
+    REQUIRE(paged["instanceActions"].size() == 1);
+    CHECK(paged["instanceActions"][0].contains("updated_at"));
+    CHECK(paged["links"][0]["href"].get<std::string>().find("marker=req-22222222") != std::string::npos);
+    CHECK(cloud.Call("GET", "/servers/" + vm.uuid() + "/os-instance-actions?marker=req-22222222-2222-2222-2222-222222222222",
+                     As("demo:demo", "2.58")).json()["instanceActions"][0]["action"] == "create");
+    CHECK(cloud.Call("GET", "/servers/" + vm.uuid() + "/os-instance-actions?marker=x", As("demo:demo", "2.58")).status == 400);
+
+    auto show_path = "/servers/" + vm.uuid() + "/os-instance-actions/" + create.request_id();
+    CHECK_FALSE(cloud.Call("GET", show_path, As("demo:demo", "2.50")).json()["instanceAction"].contains("events"));
+    auto member_events = cloud.Call("GET", show_path, As("demo:demo", "2.51")).json()["instanceAction"]["events"];
+    REQUIRE(member_events.size() == 1);
+    CHECK(member_events[0]["result"] == "Error");
+    CHECK_FALSE(member_events[0].contains("traceback"));
+    auto admin_events = cloud.Admin("GET", show_path, "2.84").json()["instanceAction"]["events"][0];
+    CHECK(admin_events["traceback"] == "Traceback...");
+    CHECK(admin_events["host"] == "compute-1");
+    CHECK(admin_events["hostId"] == "abe76cbb3714026beae2e63d56421ffcba683f65bbe0f666ffb04347");  // sha224("demo" + "compute-1")
+    CHECK(admin_events.contains("details"));
+    auto member_262 = cloud.Call("GET", show_path, As("demo:demo", "2.62")).json()["instanceAction"]["events"][0];
+    CHECK(member_262["hostId"] == admin_events["hostId"]);
+    CHECK_FALSE(member_262.contains("host"));
+    CHECK(cloud.Call("GET", "/servers/" + vm.uuid() + "/os-instance-actions/req-nope", As("demo:demo")).json()["itemNotFound"]["message"] ==
+          "Action req-nope not found");
+
+    // 2.21: a deleted server's actions stay readable.
+    db::InstanceStore(cell, cloud.clock()).Destroy(vm);
+    CHECK(cloud.Call("GET", "/servers/" + vm.uuid() + "/os-instance-actions", As("demo:demo", "2.20")).status == 404);
+    CHECK(cloud.Call("GET", "/servers/" + vm.uuid() + "/os-instance-actions", As("demo:demo", "2.21")).json()["instanceActions"].size() == 2);
 }

@@ -11,6 +11,9 @@ void RegisterHandlers(RouteTable& routes, HandlerDeps& deps) {
     RegisterAvailabilityZones(routes, deps);
     RegisterHypervisors(routes, deps);
     RegisterAggregates(routes, deps);
+    RegisterServerGroups(routes, deps);
+    RegisterQuotaSets(routes, deps);
+    RegisterMigrations(routes, deps);
 }
 
 }  // namespace nova::api::handlers

@@ -26,12 +26,14 @@ struct HandlerOptions {
     std::chrono::seconds service_down_time{60};           // [DEFAULT] service_down_time
     std::string default_availability_zone = "nova";       // [DEFAULT] default_availability_zone
     std::string internal_service_availability_zone = "internal";
-    // [quota] defaults by Nova's resource name (instances, cores, ram, key_pairs, ...).
+    // Quota defaults by Nova's resource name (nova/quota.py QUOTAS): [quota] options, and
+    // -1 for the nova-network resources Nova keeps for its API answers.
     std::map<std::string, std::int64_t> quota_defaults = {
         {"instances", 10}, {"cores", 20}, {"ram", 51200}, {"metadata_items", 128},
         {"injected_files", 5}, {"injected_file_content_bytes", 10240},
-        {"injected_file_path_length", 255}, {"key_pairs", 100}, {"server_groups", 10},
-        {"server_group_members", 10}};
+        {"injected_file_path_bytes", 255}, {"key_pairs", 100}, {"server_groups", 10},
+        {"server_group_members", 10}, {"fixed_ips", -1}, {"floating_ips", -1},
+        {"security_groups", -1}, {"security_group_rules", -1}};
 };
 
 // What handlers may use. The RPC clients join this as their issues land; a handler
@@ -57,5 +59,10 @@ void RegisterServices(RouteTable& routes, HandlerDeps& deps);
 void RegisterAvailabilityZones(RouteTable& routes, HandlerDeps& deps);
 void RegisterHypervisors(RouteTable& routes, HandlerDeps& deps);
 void RegisterAggregates(RouteTable& routes, HandlerDeps& deps);
+void RegisterServerGroups(RouteTable& routes, HandlerDeps& deps);
+// /os-quota-sets and /limits.
+void RegisterQuotaSets(RouteTable& routes, HandlerDeps& deps);
+// /os-migrations and /servers/{id}/os-instance-actions.
+void RegisterMigrations(RouteTable& routes, HandlerDeps& deps);
 
 }  // namespace nova::api::handlers

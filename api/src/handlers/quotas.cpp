@@ -1,5 +1,10 @@
 #include "quotas.hpp"
 
+#include "cells.hpp"
+#include "handlers.hpp"
+#include "nova/db/instance_group_store.hpp"
+#include "nova/db/keypair_store.hpp"
+
 namespace nova::api::handlers {
 
 std::map<std::string, std::int64_t> QuotaLimits::Defaults() {
@@ -22,6 +27,38 @@ std::map<std::string, std::int64_t> QuotaLimits::ForProject(const std::string& p
         }
     }
     return limits;
+}
+
+std::map<std::string, std::int64_t> QuotaUsage(HandlerDeps& deps, const std::string& project_id,
+                                               const std::optional<std::string>& user_id,
+                                               const std::string& keypair_user) {
+    std::map<std::string, std::int64_t> used;
+    for (const auto& [resource, limit] : deps.options.quota_defaults) used[resource] = 0;
+    for (auto& cell : deps.cells->All()) {
+        db::Rows rows;
+        if (user_id) {
+            rows = cell.pool->Query(
+                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(`vcpus`), 0) AS SIGNED) AS cores, CAST(COALESCE(SUM(`memory_mb`), 0) AS SIGNED) AS ram "
+                "FROM `instances` WHERE `deleted` = 0 AND `project_id` = ? AND `user_id` = ? "
+                "AND (`vm_state` IS NULL OR `vm_state` != 'soft-delete')",
+                {project_id, *user_id});
+        } else {
+            rows = cell.pool->Query(
+                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(`vcpus`), 0) AS SIGNED) AS cores, CAST(COALESCE(SUM(`memory_mb`), 0) AS SIGNED) AS ram "
+                "FROM `instances` WHERE `deleted` = 0 AND `project_id` = ? "
+                "AND (`vm_state` IS NULL OR `vm_state` != 'soft-delete')",
+                {project_id});
+        }
+        if (!rows.empty()) {
+            used["instances"] += rows.front().Int("n");
+            used["cores"] += rows.front().Int("cores");
+            used["ram"] += rows.front().Int("ram");
+        }
+    }
+    used["key_pairs"] = db::KeyPairStore(*deps.api_db, deps.clock).CountByUser(keypair_user);
+    used["server_groups"] = static_cast<std::int64_t>(
+        db::InstanceGroupStore(*deps.api_db, deps.clock).GetByProject(project_id).size());
+    return used;
 }
 
 }  // namespace nova::api::handlers

@@ -29,4 +29,14 @@ private:
     const std::map<std::string, std::int64_t>& defaults_;
 };
 
+struct HandlerDeps;
+
+// What a project (or one of its users) uses now, counted from the resources as Nova's
+// DbQuotaDriver does: instances, cores and ram from the cells' instances (not deleted, not
+// soft-deleted), key pairs of the user (of the caller when counting a project),
+// server groups of the project. Other resources count 0.
+std::map<std::string, std::int64_t> QuotaUsage(HandlerDeps& deps, const std::string& project_id,
+                                               const std::optional<std::string>& user_id,
+                                               const std::string& keypair_user);
+
 }  // namespace nova::api::handlers

@@ -31,10 +31,14 @@ std::map<std::string, std::int64_t> QuotaOptions::Limits() const {
             {"metadata_items", metadata_items},
             {"injected_files", injected_files},
             {"injected_file_content_bytes", injected_file_content_bytes},
-            {"injected_file_path_length", injected_file_path_length},
+            {"injected_file_path_bytes", injected_file_path_length},
             {"key_pairs", key_pairs},
             {"server_groups", server_groups},
-            {"server_group_members", server_group_members}};
+            {"server_group_members", server_group_members},
+            {"fixed_ips", -1},
+            {"floating_ips", -1},
+            {"security_groups", -1},
+            {"security_group_rules", -1}};
 }
 
 }  // namespace nova::conf

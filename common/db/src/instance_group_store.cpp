@@ -104,6 +104,10 @@ std::vector<objects::InstanceGroup> InstanceGroupStore::GetByProject(const std::
     return pool_.Transaction([&](Session& s) { return Load(s, "WHERE `project_id` = ? ORDER BY `id`", {project_id}); });
 }
 
+std::vector<objects::InstanceGroup> InstanceGroupStore::GetAll() {
+    return pool_.Transaction([&](Session& s) { return Load(s, "ORDER BY `id`", {}); });
+}
+
 std::vector<std::string> InstanceGroupStore::AddMembers(const std::string& uuid,
                                                         const std::vector<std::string>& instance_uuids) {
     auto now = detail::FloorNow(clock_);

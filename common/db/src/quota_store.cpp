@@ -67,6 +67,10 @@ void QuotaStore::DestroyAllByProject(const std::string& project_id) {
     });
 }
 
+void QuotaStore::DestroyAllByProjectAndUser(const std::string& project_id, const std::string& user_id) {
+    pool_.Execute("DELETE FROM `project_user_quotas` WHERE `project_id` = ? AND `user_id` = ?", {project_id, user_id});
+}
+
 std::map<std::string, std::int64_t> QuotaStore::GetClassLimits(const std::string& class_name) {
     return Limits(pool_.Query("SELECT `resource`, `hard_limit` FROM `quota_classes` WHERE `class_name` = ?",
                               {class_name}));

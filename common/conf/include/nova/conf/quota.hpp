@@ -23,7 +23,9 @@ struct QuotaOptions {
     int server_groups;
     int server_group_members;
     static void Declare(Schema<QuotaOptions>& s);
-    // {"instances": 10, ...} by Nova's resource names.
+    // {"instances": 10, ...} by Nova's quota resource names (injected_file_path_length is
+    // the resource injected_file_path_bytes), with -1 for the nova-network resources
+    // (fixed_ips, floating_ips, security_groups, security_group_rules) that Nova keeps.
     std::map<std::string, std::int64_t> Limits() const;
 };
 

@@ -20,6 +20,8 @@ public:
     // The group `instance_uuid` is a member of (InstanceGroupNotFound).
     objects::InstanceGroup GetByInstanceUuid(const std::string& instance_uuid);
     std::vector<objects::InstanceGroup> GetByProject(const std::string& project_id);
+    // Every project's groups, by id (the API's all_projects).
+    std::vector<objects::InstanceGroup> GetAll();
     // Adds members (those already in are kept once); returns the members added.
     std::vector<std::string> AddMembers(const std::string& uuid, const std::vector<std::string>& instance_uuids);
     void Destroy(const std::string& uuid);

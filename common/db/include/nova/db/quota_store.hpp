@@ -24,6 +24,8 @@ public:
     std::map<std::string, std::int64_t> GetAllByProjectAndUser(const std::string& project_id,
                                                                const std::string& user_id);
     void DestroyAllByProject(const std::string& project_id);
+    // One user's limits in a project (the project's own stay).
+    void DestroyAllByProjectAndUser(const std::string& project_id, const std::string& user_id);
     std::map<std::string, std::int64_t> GetClassLimits(const std::string& class_name = "default");
     void SetClassLimit(const std::string& class_name, const std::string& resource, std::int64_t limit);
 
