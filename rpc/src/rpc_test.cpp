@@ -403,6 +403,8 @@ TEST_CASE("transport_url parsing") {
     CHECK_THROWS_AS(TransportUrl::Parse("rabbit://h:notaport/"), InvalidInput);
     CHECK_THROWS_AS(MakeTransport("kafka://h/", {}), InvalidInput);
     CHECK_THROWS_AS(MakeTransport("rabbit://h/?no_such_option=1", {}), InvalidInput);
+    CHECK_THROWS_AS(MakeTransport("rabbit://h/?rabbit_quorum_queue=true&rabbit_ha_queues=true", {}),
+                    InvalidInput);
 }
 
 TEST_CASE("versioned notifications in Nova's shape") {

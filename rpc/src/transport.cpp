@@ -205,6 +205,11 @@ std::shared_ptr<Transport> MakeTransport(std::string_view transport_url, Transpo
     }
     if (url.scheme == "rabbit" || url.scheme == "amqp") {
         ApplyQuery(url, options.rabbit);
+        if (options.rabbit.rabbit_quorum_queue && options.rabbit.rabbit_ha_queues) {
+            // oslo.messaging refuses this combination too (RuntimeError in impl_rabbit).
+            throw InvalidInput({{"reason",
+                                 "rabbit_quorum_queue cannot be combined with rabbit_ha_queues"}});
+        }
         return MakeAmqpTransport(std::move(url), std::move(options));
     }
     throw InvalidInput({{"reason", "unsupported transport_url scheme '" + url.scheme + "'"}});
