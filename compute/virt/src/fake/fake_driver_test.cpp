@@ -130,7 +130,7 @@ TEST_CASE_FIXTURE(Fixture, "power off, power on, pause, unpause, suspend and res
     CHECK_THROWS_AS(driver->GetConsoleOutput(ctx, missing), InstanceNotFound);
 }
 
-TEST_CASE_FIXTURE(Fixture, "reboot ends running; a hard reboot recreates a lost guest") {
+TEST_CASE_FIXTURE(Fixture, "reboot ends running - a hard reboot recreates a lost guest") {
     auto driver = Make();
     auto instance = MakeInstance(kUuid, 1);
     driver->Spawn(ctx, instance, objects::ImageMeta(), SpawnOptions{});
@@ -315,7 +315,7 @@ TEST_CASE_FIXTURE(Fixture, "hosts = N gives N independent drivers with their own
     CHECK(drivers[0]->GetAvailableResource("fake-host-0").vcpus_used == 0);
 }
 
-TEST_CASE_FIXTURE(Fixture, "events from the guest itself; a throwing listener is contained") {
+TEST_CASE_FIXTURE(Fixture, "events from the guest itself - a throwing listener is contained") {
     auto driver = Make();
     auto instance = MakeInstance(kUuid, 1);
     driver->Spawn(ctx, instance, objects::ImageMeta(), SpawnOptions{});

@@ -274,7 +274,7 @@ TEST_CASE_FIXTURE(Fixture, "resize on this host: disks move aside, the new flavo
     driver->Destroy(ctx, instance, {}, {}, true);
 }
 
-TEST_CASE("load_compute_driver builds the libvirt driver; a bad URI fails InitHost") {
+TEST_CASE("load_compute_driver builds the libvirt driver - a bad URI fails InitHost") {
     SystemClock clock;
     DriverConfig config{};
     config.compute.compute_driver = "libvirt.LibvirtDriver";
