@@ -51,6 +51,11 @@ std::string HostId(const std::string& host, const std::string& project_id) {
 std::optional<WallTime> TimeParam(const ApiRequest& req, const char* name) {
     auto v = req.QueryValue(name);
     if (!v) return std::nullopt;
+    // WallTime counts nanoseconds in 64 bits (up to 2262); later dates are "the end of time".
+    if (v->size() >= 4 && std::all_of(v->begin(), v->begin() + 4, [](char c) { return c >= '0' && c <= '9'; }) &&
+        std::stoi(v->substr(0, 4)) >= 2262 && timeutil::Parse("2000" + v->substr(4))) {
+        return WallTime::max();
+    }
     auto t = timeutil::Parse(*v);
     if (!t) throw HttpFault(400, std::string("Invalid input for query parameters ") + name + ".");
     return t;
