@@ -169,7 +169,7 @@ TEST_CASE("call, cast, fanout, server-directed and ping on RabbitMQ") {
     CHECK(std::chrono::steady_clock::now() - start < 3s);
 }
 
-TEST_CASE("topology is oslo's: names, flags, x-expires; fanout queue deleted on stop") {
+TEST_CASE("topology is oslo's: names, flags, x-expires, fanout queue deleted on stop") {
     Names names;
     auto transport = Connect(names);
     Seen seen;
@@ -199,7 +199,7 @@ TEST_CASE("topology is oslo's: names, flags, x-expires; fanout queue deleted on 
     CHECK_FALSE(LineWith(queues, names.topic + ".h1").empty());  // the others stay
 }
 
-TEST_CASE("a 406 on declare fails that subscription only; the transport keeps working") {
+TEST_CASE("a 406 on declare fails that subscription only, the transport keeps working") {
     Names names;
     // Somebody declared the exchange durable (amqp_durable_queues = true elsewhere).
     auto durable_options = Options(names);

@@ -86,7 +86,7 @@ TEST_CASE("values of every type are parsed") {
     CHECK(o.computed == "given");
 }
 
-TEST_CASE("an empty list value is an empty list; a deprecated name still works") {
+TEST_CASE("an empty list value is an empty list, a deprecated name still works") {
     auto o = Load<TestOptions>(ConfigSource::FromString("[test]\nfilters =\nold_count = 9\n"));
     CHECK(o.filters.empty());
     CHECK(o.count == 9);

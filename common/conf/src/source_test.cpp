@@ -10,7 +10,7 @@
 
 namespace nova::conf {
 
-TEST_CASE("INI values keep their file and line; later values win") {
+TEST_CASE("INI values keep their file and line, later values win") {
     auto src = ConfigSource::FromString(
         "# comment\n[DEFAULT]\nhost = h1\n\n[database]\nconnection=mysql://a\n"
         "[DEFAULT]\nhost = h2\n; other comment\n",

@@ -28,7 +28,7 @@ TEST_CASE("a periodic task runs once per spacing, counted from when its last run
     CHECK(runs == 2);
 }
 
-TEST_CASE("run_immediately runs at the first RunDue; spacing <= 0 disables a task") {
+TEST_CASE("run_immediately runs at the first RunDue, spacing <= 0 disables a task") {
     ManualClock clock;
     PeriodicTasks tasks(clock);
     int now_runs = 0, disabled_runs = 0;

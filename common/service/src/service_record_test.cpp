@@ -38,7 +38,7 @@ TEST_CASE("a worker that loses the race to create the record uses its sibling's"
     CHECK(service.host() == "node1");
 }
 
-TEST_CASE("each heartbeat counts one report; a failed one is undone and the next recovers") {
+TEST_CASE("each heartbeat counts one report, a failed one is undone and the next recovers") {
     FakeServiceRecords records;
     auto service = RegisterService(records, "node1", "nova-compute", "compute");
     Heartbeat heartbeat(records, service);

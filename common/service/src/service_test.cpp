@@ -98,7 +98,7 @@ TEST_CASE("stopping a service finishes the request in flight and still replies")
     CHECK(f.manager.hooks.back() == "cleanup_host");
 }
 
-TEST_CASE("periodic tasks are left out when periodic_enable is off; Reset reaches the manager") {
+TEST_CASE("periodic tasks are left out when periodic_enable is off, Reset reaches the manager") {
     Fixture f;
     f.options.periodic_enable = false;
     Service service(f.options, f.transport, f.manager, f.records, f.clock);
