@@ -81,8 +81,9 @@ objects::Instance NewInstance(const objects::BuildRequest& build_request) {
 Json LimitsDict(const objects::Selection& selection) {
     Json limits = Json::object();
     if (!objects::IsSet(selection, "limits") || objects::IsNull(selection, "limits")) return limits;
-    for (const auto& [key, value] : objects::ToPrimitive(selection.limits())["nova_object.data"].items()) {
-        if (!value.is_null()) limits[key] = value;
+    const Json primitive = objects::ToPrimitive(selection.limits());
+    for (const auto& item : primitive.at("nova_object.data").items()) {
+        if (!item.value().is_null()) limits[item.key()] = item.value();
     }
     return limits;
 }

@@ -11,6 +11,7 @@
 #include "nova/common/error.hpp"
 #include "nova/common/log.hpp"
 #include "nova/common/time.hpp"
+#include "nova/common/uuid.hpp"
 #include "nova/conductor/manager.hpp"
 #include "nova/db/block_device_store.hpp"
 #include "nova/db/instance_action_store.hpp"
@@ -352,10 +353,17 @@ public:
             }
             if (method == "destroy") {
                 instances_.Destroy(*instance);
+                // Nova's destroy reads the deleted row back (deleted, deleted_at, updated_at).
+                try {
+                    Adopt(*instance, instances_.GetByUuid(instance->uuid(), true));
+                } catch (const InstanceNotFound&) {
+                }
                 return nullptr;
             }
         } else if (auto* service = dynamic_cast<objects::Service*>(&object)) {
             if (method == "create") {
+                // Nova's create gives the record a uuid when the caller did not.
+                if (!service->has_uuid() || service->uuid().empty()) service->set_uuid(GenerateUuid());
                 services_.Create(*service);
                 Adopt(*service, services_.GetById(service->id()));
                 return nullptr;
@@ -371,6 +379,8 @@ public:
             }
         } else if (auto* node = dynamic_cast<objects::ComputeNode*>(&object)) {
             if (method == "create") {
+                // Nova's create gives the record a uuid when the caller did not.
+                if (!node->has_uuid() || node->uuid().empty()) node->set_uuid(GenerateUuid());
                 nodes_.Create(*node);
                 Adopt(*node, nodes_.GetById(node->id()));
                 return nullptr;
@@ -386,6 +396,8 @@ public:
             }
         } else if (auto* migration = dynamic_cast<objects::Migration*>(&object)) {
             if (method == "create") {
+                // Nova's create gives the record a uuid when the caller did not.
+                if (!migration->has_uuid() || migration->uuid().empty()) migration->set_uuid(GenerateUuid());
                 migrations_.Create(*migration);
                 Adopt(*migration, migrations_.GetById(migration->id()));
                 return nullptr;

@@ -78,6 +78,8 @@ void CheckShape(const Json& ours, const Json& recorded, const std::string& where
         REQUIRE(ours.is_object());
         for (const auto& [key, value] : recorded.items()) {
             INFO(key);
+            // Our stores leave NULL columns unset where Nova sets None: the key may be absent.
+            if (value.is_null() && !ours.contains(key)) continue;
             REQUIRE(ours.contains(key));
             CheckShape(ours.at(key), value, where + "." + key);
         }

@@ -18,7 +18,7 @@
 using namespace nova;
 using nova::db::testing::ScratchDatabase;
 
-TEST_CASE("report_inventory creates the provider, replaces inventories; allocations are dropped") {
+TEST_CASE("report_inventory creates the provider and replaces inventories, and allocations are dropped") {
     ScratchDatabase api(ScratchDatabase::Schema::kApi);
     ScratchDatabase cell(ScratchDatabase::Schema::kMain);
     conductor::ConductorManager manager(api.pool(), cell.pool(), cell.clock());
@@ -50,7 +50,8 @@ TEST_CASE("report_inventory creates the provider, replaces inventories; allocati
     auto gen2 = client.ReportInventory(ctx, rp, "node-1", inv);
     CHECK(gen2 > gen1);
     CHECK(placement.GetUsages(rp).at("VCPU") == 2);
-    CHECK(placement.GetAllocationCandidates({{"VCPU", 14}}, 10).size() == 1);  // 16 - 2
+    CHECK(placement.GetAllocationCandidates({{"VCPU", 8}}, 10).size() == 1);  // max_unit 8, 16 - 2 free
+    CHECK(placement.GetAllocationCandidates({{"VCPU", 9}}, 10).empty());
 
     // Concurrent reports of the same provider all succeed (conflicts retried here).
     std::atomic<int> failures{0};
