@@ -1,15 +1,71 @@
 // nova-conductor: Orchestrates builds and migrations; does database work for computes.
+#include <chrono>
+#include <memory>
+
+#include "nova/common/clock.hpp"
 #include "nova/common/log.hpp"
+#include "nova/conductor/manager.hpp"
 #include "nova/conf/bootstrap.hpp"
+#include "nova/conf/database.hpp"
+#include "nova/conf/default.hpp"
+#include "nova/conf/messaging.hpp"
+#include "nova/conf/quota.hpp"
+#include "nova/conf/scheduler.hpp"
+#include "nova/conf/upgrade_levels.hpp"
+#include "nova/db/pool.hpp"
+#include "nova/db/service_store.hpp"
+#include "nova/rpc/transport.hpp"
+#include "nova/service/launcher.hpp"
+#include "nova/service/service.hpp"
+#include "nova/service/service_record.hpp"
 
 int main(int argc, char** argv) {
-    auto program = nova::conf::StartProgram(
+    using namespace nova;
+    service::BlockServiceSignals();
+    auto program = conf::StartProgram(
         argc, argv, {"nova-conductor", "Orchestrates builds and migrations; does database work for computes.", false, ""});
-    auto& logger = nova::log::Get("nova.cmd.conductor");
-    // The service itself lands with its issue (#7); until then the binary only checks its
-    // command line and configuration, and says plainly that it does nothing more.
-    NOVA_LOG_ERROR(logger, nova::log::kNoContext,
-                   "nova-conductor {}: the service is not built yet (issue #7); exiting",
-                   nova::conf::Version());
-    return 1;
+    auto& logger = log::Get("nova.cmd.conductor");
+    auto defaults = conf::LoadOrExit<conf::DefaultOptions>(program);
+    auto messaging = conf::LoadOrExit<conf::MessagingOptions>(program);
+    auto rabbit = conf::LoadOrExit<conf::RabbitOptions>(program);
+    auto api_database = conf::LoadOrExit<conf::DatabaseOptions>(program, "api_database");
+    auto cell_database = conf::LoadOrExit<conf::DatabaseOptions>(program);
+    auto upgrade_levels = conf::LoadOrExit<conf::UpgradeLevelsOptions>(program);
+    auto scheduler_options = conf::LoadOrExit<conf::SchedulerOptions>(program);
+    auto quota = conf::LoadOrExit<conf::QuotaOptions>(program);
+    if (!messaging.transport_url || !api_database.connection || !cell_database.connection) {
+        NOVA_LOG_ERROR(logger, log::kNoContext,
+                       "nova-conductor needs [DEFAULT] transport_url, [api_database] connection and "
+                       "[database] connection");
+        return 1;
+    }
+    try {
+        SystemClock clock;
+        auto api_pool = db::Pool::Create(api_database);
+        auto cell_pool = db::Pool::Create(cell_database);
+        auto transport = rpc::MakeTransport(*messaging.transport_url, rpc::MakeTransportOptions(messaging, rabbit));
+        db::ServiceStore services(*cell_pool, clock);
+        scheduler::SchedulerRpcApi scheduler_api(transport, upgrade_levels, messaging);
+        compute::ComputeRpcApi compute_api(transport, upgrade_levels, messaging,
+                                           [&services] { return services.GetMinimumVersion("nova-compute"); });
+        conductor::CellDatabases cells(*api_pool, cell_database, clock);
+        conductor::ComputeTaskManager compute_task(
+            *api_pool, cells, clock, scheduler_api, compute_api,
+            {.host = defaults.host,
+             .max_attempts = scheduler_options.max_attempts,
+             .quota_defaults = quota.Limits()});
+        conductor::ConductorManager manager(*api_pool, *cell_pool, clock, &compute_task);
+        service::DbServiceRecords records(services);
+        service::Service svc({.host = defaults.host,
+                              .binary = "nova-conductor",
+                              .topic = "conductor",
+                              .report_interval = std::chrono::seconds(defaults.report_interval),
+                              .periodic_enable = defaults.periodic_enable,
+                              .periodic_fuzzy_delay = std::chrono::seconds(defaults.periodic_fuzzy_delay)},
+                             transport, manager, records, clock);
+        return service::RunUntilSignalled(program, svc, std::chrono::seconds(defaults.graceful_shutdown_timeout));
+    } catch (const std::exception& e) {
+        NOVA_LOG_ERROR(logger, log::kNoContext, "nova-conductor failed to start: {}", e.what());
+        return 1;
+    }
 }

@@ -202,6 +202,9 @@
       "Object action %(action)s failed because: %(reason)s")                                     \
     X(IncompatibleObjectVersion, NovaError, 0, false, "oslo_versionedobjects.exception",        \
       "Version %(objver)s of %(objname)s is not supported, supported version is %(supported)s") \
+    X(UnsupportedObjectError, NovaError, 0, false, "oslo_versionedobjects.exception",           \
+      "Unsupported object type %(objtype)s")                                                     \
+    X(AttributeError, NovaError, 0, false, "builtins", "%(reason)s")                             \
     X(QuotaExists, NovaError, 0, false, "nova.exception",                                        \
       "Quota exists for project %(project_id)s, resource %(resource)s")                        \
     X(ConcurrentUpdateDetected, NovaError, 409, true, "nova.exception",                          \

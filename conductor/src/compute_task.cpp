@@ -1,0 +1,564 @@
+// compute_task 1.24: schedule_and_build_instances and build_instances (nova/conductor/manager.py).
+#include "nova/conductor/compute_task.hpp"
+
+#include <utility>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "nova/common/error.hpp"
+#include "nova/common/log.hpp"
+#include "nova/db/block_device_store.hpp"
+#include "nova/db/cell_mapping_store.hpp"
+#include "nova/db/instance_action_store.hpp"
+#include "nova/db/instance_store.hpp"
+#include "nova/db/quota_store.hpp"
+#include "nova/db/scheduling_store.hpp"
+#include "nova/objects/block_device.pb.h"
+#include "nova/objects/instance_action.pb.h"
+#include "nova/objects/instance_fault.pb.h"
+#include "nova/objects/instance_mapping.pb.h"
+#include "nova/objects/migration.pb.h"
+#include "nova/db/migration_store.hpp"
+#include "nova/common/uuid.hpp"
+#include "nova/objects/object.hpp"
+#include "nova/scheduler/placement.hpp"
+
+namespace nova::conductor {
+namespace {
+
+auto& Logger() {
+    static auto& log = log::Get("nova.conductor.compute_task");
+    return log;
+}
+
+// --- cells ------------------------------------------------------------------------------------
+}  // namespace
+
+CellDatabases::CellDatabases(db::Pool& api, conf::DatabaseOptions options, const Clock& clock)
+    : api_(api), options_(std::move(options)), clock_(clock) {}
+
+void CellDatabases::Register(const std::string& cell_uuid, db::Pool& pool) {
+    std::lock_guard lock(mutex_);
+    registered_[cell_uuid] = &pool;
+}
+
+db::Pool& CellDatabases::Get(const objects::CellMapping& cell) {
+    std::lock_guard lock(mutex_);
+    if (auto it = registered_.find(cell.uuid()); it != registered_.end()) return *it->second;
+    auto& pool = owned_[cell.uuid()];
+    if (!pool) pool = db::Pool::Create(options_, cell.database_connection());
+    return *pool;
+}
+
+objects::CellMapping CellDatabases::Cell0() {
+    return db::CellMappingStore(api_, clock_).GetByUuid(db::kCell0Uuid);
+}
+
+objects::CellMapping CellDatabases::ForHost(const std::string& host) {
+    return db::HostMappingStore(api_, clock_).GetByHost(host).cell_mapping();
+}
+
+objects::CellMapping CellDatabases::ForInstance(const std::string& instance_uuid) {
+    auto mapping = db::InstanceMappingStore(api_, clock_).GetByInstanceUuid(instance_uuid);
+    if (!objects::IsSet(mapping, "cell_mapping") || objects::IsNull(mapping, "cell_mapping")) {
+        throw InstanceMappingNotFound({{"uuid", instance_uuid}});
+    }
+    return mapping.cell_mapping();
+}
+
+namespace {
+
+// A new Instance for the cell database from what the API recorded (BuildRequest.get_new_instance).
+objects::Instance NewInstance(const objects::BuildRequest& build_request) {
+    objects::Instance instance = build_request.instance();
+    objects::Unset(instance, "id");
+    if (objects::IsSet(instance, "created_at")) objects::Unset(instance, "created_at");
+    objects::ResetChanges(instance, true);
+    return instance;
+}
+
+Json LimitsDict(const objects::Selection& selection) {
+    Json limits = Json::object();
+    if (!objects::IsSet(selection, "limits") || objects::IsNull(selection, "limits")) return limits;
+    const Json primitive = objects::ToPrimitive(selection.limits());
+    for (const auto& item : primitive.at("nova_object.data").items()) {
+        if (!item.value().is_null()) limits[item.key()] = item.value();
+    }
+    return limits;
+}
+
+// Nova's legacy security group names from the RequestSpec.
+Json SecurityGroupNames(const objects::RequestSpec& spec) {
+    Json names = Json::array();
+    if (!objects::IsSet(spec, "security_groups")) return names;
+    Json list = objects::FieldToPrimitive(spec, "security_groups");
+    if (!list.is_object()) return names;
+    for (const auto& group : list["nova_object.data"].value("objects", Json::array())) {
+        const auto& data = group["nova_object.data"];
+        if (data.contains("name") && data["name"].is_string()) names.push_back(data["name"]);
+    }
+    return names;
+}
+
+std::optional<std::string> OptString(const Json& value) {
+    if (value.is_string()) return value.get<std::string>();
+    return std::nullopt;
+}
+
+// Claims a Selection's allocation_request for the instance (scheduler_utils.claim_resources).
+bool ClaimSelection(db::Pool& api, const Clock& clock, const objects::Instance& instance,
+                    const objects::Selection& selection) {
+    if (!selection.has_allocation_request() || objects::IsNull(selection, "allocation_request")) {
+        return true;  // no placement request to claim: the host is taken as it is
+    }
+    Json request = Json::parse(selection.allocation_request());
+    const auto& allocations = request.at("allocations");
+    if (allocations.size() != 1) return false;  // nova-cpp providers are single nodes
+    auto entry = allocations.begin();
+    const std::string provider = entry.key();
+    scheduler::Resources resources;
+    for (const auto& item : entry.value().at("resources").items()) {
+        resources[item.key()] = item.value().get<std::int64_t>();
+    }
+    return scheduler::Placement(api, clock).Claim(instance.uuid(), instance.project_id(), instance.user_id(),
+                                                  provider, resources);
+}
+
+}  // namespace
+
+ComputeTaskManager::ComputeTaskManager(db::Pool& api, CellDatabases& cells, const Clock& clock,
+                                       const scheduler::SchedulerRpcApi& scheduler,
+                                       const compute::ComputeRpcApi& compute, ComputeTaskOptions options)
+    : api_(api), cells_(cells), clock_(clock), scheduler_(scheduler), compute_(compute),
+      options_(std::move(options)) {}
+
+void ComputeTaskManager::SetErrorWithFault(const RequestContext& context, db::Pool& cell,
+                                           objects::Instance& instance, const NovaError& error) {
+    instance.set_vm_state("error");
+    objects::SetNull(instance, "task_state");
+    db::InstanceStore(cell, clock_).Save(instance);
+    objects::InstanceFault fault;
+    fault.set_instance_uuid(instance.uuid());
+    fault.set_code(error.code());
+    fault.set_message(error.message());
+    fault.set_details(std::string(error.class_name()) + ": " + error.message());
+    fault.set_host(options_.host);
+    db::InstanceFaultStore(cell, clock_).Create(fault);
+    NOVA_LOG_WARN(Logger(), context, "Setting instance {} to ERROR state: {}", instance.uuid(), error.message());
+}
+
+void ComputeTaskManager::BuryInCell0(const RequestContext& context,
+                                     const std::vector<objects::BuildRequest>& build_requests,
+                                     const NovaError& error) {
+    auto cell0 = cells_.Cell0();
+    db::Pool& pool = cells_.Get(cell0);
+    db::InstanceMappingStore mappings(api_, clock_);
+    db::BuildRequestStore requests(api_, clock_);
+    for (const auto& build_request : build_requests) {
+        auto instance = NewInstance(build_request);
+        instance.set_vm_state("error");
+        objects::SetNull(instance, "task_state");
+        db::InstanceStore(pool, clock_).Create(instance);
+        objects::InstanceFault fault;
+        fault.set_instance_uuid(instance.uuid());
+        fault.set_code(error.code());
+        fault.set_message(error.message());
+        fault.set_details(std::string(error.class_name()) + ": " + error.message());
+        fault.set_host(options_.host);
+        db::InstanceFaultStore(pool, clock_).Create(fault);
+        try {
+            auto mapping = mappings.GetByInstanceUuid(instance.uuid());
+            *mapping.mutable_cell_mapping() = cell0;
+            objects::MarkChanged(mapping, "cell_mapping");
+            mappings.Save(mapping);
+        } catch (const InstanceMappingNotFound&) {
+            NOVA_LOG_WARN(Logger(), context, "instance {} has no mapping to point at cell0", instance.uuid());
+        }
+        try {
+            requests.Destroy(instance.uuid());
+        } catch (const BuildRequestNotFound&) {
+        }
+        NOVA_LOG_WARN(Logger(), context, "instance {} buried in cell0: {}", instance.uuid(), error.message());
+    }
+}
+
+void ComputeTaskManager::ScheduleAndBuildInstances(
+    const RequestContext& context, std::vector<objects::BuildRequest> build_requests,
+    std::vector<objects::RequestSpec> request_specs, const Json& image, const Json& admin_password,
+    const Json& injected_files, const Json& requested_networks, const Json& block_device_mapping,
+    const Json& /*tags*/) {
+    if (build_requests.empty() || request_specs.empty()) return;
+    std::vector<std::string> uuids;
+    for (const auto& br : build_requests) uuids.push_back(br.instance_uuid());
+
+    std::vector<std::vector<objects::Selection>> host_lists;
+    try {
+        host_lists = scheduler_.SelectDestinations(context, request_specs.front(), uuids, true);
+        if (host_lists.size() != build_requests.size()) {
+            throw NoValidHost({{"reason", "the scheduler returned fewer hosts than instances"}});
+        }
+    } catch (const NovaError& e) {
+        BuryInCell0(context, build_requests, e);
+        return;
+    } catch (const std::exception& e) {
+        BuryInCell0(context, build_requests, NovaError::WithMessage(e.what()));
+        return;
+    }
+
+    db::InstanceMappingStore mappings(api_, clock_);
+    db::BuildRequestStore requests(api_, clock_);
+    scheduler::Placement placement(api_, clock_);
+
+    // Pass 1: each instance into its host's cell, its mapping pointed there.
+    struct Placed {
+        objects::Instance instance;
+        objects::CellMapping cell;
+        objects::Selection host;
+        std::vector<objects::Selection> alternates;
+        const objects::RequestSpec* spec;
+    };
+    std::vector<Placed> placed;
+    for (std::size_t i = 0; i < build_requests.size(); ++i) {
+        const auto& build_request = build_requests[i];
+        auto host_list = host_lists[i];
+        objects::Selection host = host_list.front();
+        host_list.erase(host_list.begin());
+        objects::CellMapping cell;
+        try {
+            cell = cells_.ForHost(host.service_host());
+        } catch (const NovaError& e) {
+            placement.RemoveClaim(build_request.instance_uuid());
+            BuryInCell0(context, {build_request}, e);
+            continue;
+        }
+        auto instance = NewInstance(build_request);
+        if (host.has_availability_zone() && !objects::IsNull(host, "availability_zone")) {
+            instance.set_availability_zone(host.availability_zone());
+        }
+        db::InstanceStore(cells_.Get(cell), clock_).Create(instance);
+        auto mapping = mappings.GetByInstanceUuid(instance.uuid());
+        *mapping.mutable_cell_mapping() = cell;
+        objects::MarkChanged(mapping, "cell_mapping");
+        mappings.Save(mapping);
+        placed.push_back({std::move(instance), std::move(cell), std::move(host), std::move(host_list),
+                          request_specs.size() > i ? &request_specs[i] : &request_specs.front()});
+    }
+
+    // Nova's quota recheck: two API workers may each have let a request through that together
+    // exceed the project's quota; now that the instances exist they count, and the build
+    // that finds the project over its limits fails its instances.
+    if (!placed.empty()) {
+        try {
+            RecheckQuota(placed.front().instance.project_id());
+        } catch (const NovaError& e) {
+            for (auto& p : placed) {
+                db::Pool& pool = cells_.Get(p.cell);
+                SetErrorWithFault(context, pool, p.instance, e);
+                placement.RemoveClaim(p.instance.uuid());
+                try {
+                    requests.Destroy(p.instance.uuid());
+                } catch (const BuildRequestNotFound&) {
+                }
+            }
+            return;
+        }
+    }
+
+    // Pass 2: block devices, the BuildRequest's end, the action, the cast.
+    for (auto& p : placed) {
+        auto& instance = p.instance;
+        const auto& host = p.host;
+        db::Pool& pool = cells_.Get(p.cell);
+        db::InstanceStore instances(pool, clock_);
+        Json bdms = Json::array();
+        if (block_device_mapping.is_object()) {
+            db::BlockDeviceMappingStore store(pool, clock_);
+            for (const auto& primitive : block_device_mapping["nova_object.data"].value("objects", Json::array())) {
+                auto bdm = objects::FromPrimitiveAs<objects::BlockDeviceMapping>(primitive);
+                objects::Unset(bdm, "id");
+                bdm.set_instance_uuid(instance.uuid());
+                store.Create(bdm);
+                bdms.push_back(objects::ToPrimitive(bdm));
+            }
+        }
+        try {
+            requests.Destroy(instance.uuid());
+        } catch (const BuildRequestNotFound&) {
+            // Deleted by the user while it was being scheduled: do not build it.
+            NOVA_LOG_INFO(Logger(), context, "instance {} was deleted while building; not building it",
+                          instance.uuid());
+            try {
+                instances.Destroy(instance);
+            } catch (const InstanceNotFound&) {
+            }
+            placement.RemoveClaim(instance.uuid());
+            continue;
+        }
+        objects::InstanceAction action;
+        action.set_instance_uuid(instance.uuid());
+        action.set_action("create");
+        action.set_request_id(context.request_id);
+        if (!context.user_id.empty()) action.set_user_id(context.user_id);
+        if (!context.project_id.empty()) action.set_project_id(context.project_id);
+        db::InstanceActionStore(pool, clock_).ActionStart(action);
+
+        Json filter_properties = {
+            {"retry", {{"num_attempts", 1}, {"hosts", Json::array({Json::array({host.service_host(), host.nodename()})})}}},
+            {"limits", LimitsDict(host)}};
+        Json bdm_list = {{"nova_object.name", "BlockDeviceMappingList"},
+                         {"nova_object.namespace", "nova"},
+                         {"nova_object.version", objects::SchemaVersion(*objects::BlockDeviceMappingList::descriptor()).ToString()},
+                         {"nova_object.data", {{"objects", bdms}}}};
+        compute_.BuildAndRunInstance(context, instance, host.service_host(), image, *p.spec, filter_properties,
+                                     OptString(admin_password), injected_files, requested_networks,
+                                     SecurityGroupNames(*p.spec), bdm_list, host.nodename(),
+                                     filter_properties["limits"], p.alternates);
+    }
+}
+
+void ComputeTaskManager::RecheckQuota(const std::string& project_id) {
+    // Limits: the project's own, else the default quota class, else [quota].
+    std::map<std::string, std::int64_t> limits = options_.quota_defaults;
+    db::QuotaStore quotas(api_, clock_);
+    for (const auto& [resource, limit] : quotas.GetClassLimits("default")) limits[resource] = limit;
+    for (const auto& [resource, limit] : quotas.GetAllByProject(project_id)) limits[resource] = limit;
+    // Usage: the project's live instances in every cell but cell0.
+    std::map<std::string, std::int64_t> used{{"instances", 0}, {"cores", 0}, {"ram", 0}};
+    for (const auto& cell : db::CellMappingStore(api_, clock_).GetAll()) {
+        if (cell.uuid() == db::kCell0Uuid) continue;
+        db::InstanceFilters filters;
+        filters.project_id = project_id;
+        for (const auto& instance : db::InstanceStore(cells_.Get(cell), clock_).GetByFilters(filters)) {
+            used["instances"] += 1;
+            used["cores"] += instance.vcpus();
+            used["ram"] += instance.memory_mb();
+        }
+    }
+    std::vector<std::string> overs;
+    for (const auto& [resource, amount] : used) {
+        auto it = limits.find(resource);
+        if (it != limits.end() && it->second >= 0 && amount > it->second) overs.push_back(resource);
+    }
+    if (!overs.empty()) {
+        const auto& first = overs.front();
+        throw TooManyInstances({{"overs", fmt::format("{}", fmt::join(overs, ","))},
+                                {"req", 0},
+                                {"used", used[first]},
+                                {"allowed", limits[first]}});
+    }
+}
+
+void ComputeTaskManager::BuildInstances(const RequestContext& context, std::vector<objects::Instance> instances,
+                                        const Json& image, Json filter_properties, const Json& admin_password,
+                                        const Json& injected_files, const Json& requested_networks,
+                                        const Json& security_groups, const Json& block_device_mapping,
+                                        const objects::RequestSpec& request_spec,
+                                        std::vector<std::vector<objects::Selection>> host_lists) {
+    if (!filter_properties.is_object()) filter_properties = Json::object();
+    if (!filter_properties.contains("retry") || !filter_properties["retry"].is_object()) {
+        filter_properties["retry"] = {{"num_attempts", 0}, {"hosts", Json::array()}};
+    }
+    auto& retry = filter_properties["retry"];
+    int attempts = retry.value("num_attempts", 0) + 1;
+    retry["num_attempts"] = attempts;
+    Json exc_reason = retry.contains("exc_reason") ? retry["exc_reason"] : Json(nullptr);
+    retry.erase("exc_reason");
+    scheduler::Placement placement(api_, clock_);
+
+    auto fail = [&](objects::Instance& instance, const NovaError& error) {
+        try {
+            db::Pool& pool = cells_.Get(cells_.ForInstance(instance.uuid()));
+            auto current = db::InstanceStore(pool, clock_).GetByUuid(instance.uuid());
+            SetErrorWithFault(context, pool, current, error);
+        } catch (const InstanceNotFound&) {
+            NOVA_LOG_INFO(Logger(), context, "instance {} was deleted during its reschedule", instance.uuid());
+        }
+        placement.RemoveClaim(instance.uuid());
+    };
+
+    for (std::size_t i = 0; i < instances.size(); ++i) {
+        auto& instance = instances[i];
+        if (attempts > options_.max_attempts) {
+            fail(instance, MaxRetriesExceeded({{"reason", fmt::format(
+                "Exceeded max scheduling attempts {} for instance {}. Last exception: {}",
+                options_.max_attempts, instance.uuid(), exc_reason.is_string() ? exc_reason.get<std::string>() : PythonStr(exc_reason))}}));
+            continue;
+        }
+        auto host_list = i < host_lists.size() ? host_lists[i] : std::vector<objects::Selection>{};
+        std::optional<objects::Selection> chosen;
+        while (!host_list.empty()) {
+            objects::Selection candidate = host_list.front();
+            host_list.erase(host_list.begin());
+            if (ClaimSelection(api_, clock_, instance, candidate)) {
+                chosen = std::move(candidate);
+                break;
+            }
+            NOVA_LOG_INFO(Logger(), context, "alternate {} can no longer hold instance {}; trying the next",
+                          candidate.service_host(), instance.uuid());
+        }
+        if (!chosen) {
+            fail(instance, MaxRetriesExceeded({{"reason", fmt::format(
+                "Exhausted all hosts available for retrying build failures for instance {}.", instance.uuid())}}));
+            continue;
+        }
+        db::Pool& pool = cells_.Get(cells_.ForInstance(instance.uuid()));
+        try {
+            auto current = db::InstanceStore(pool, clock_).GetByUuid(instance.uuid());
+            if (chosen->has_availability_zone() && !objects::IsNull(*chosen, "availability_zone")) {
+                current.set_availability_zone(chosen->availability_zone());
+                db::InstanceStore(pool, clock_).Save(current);
+            }
+            instance = std::move(current);
+        } catch (const InstanceNotFound&) {
+            placement.RemoveClaim(instance.uuid());
+            continue;
+        }
+        Json local = filter_properties;
+        local["retry"]["hosts"].push_back(Json::array({chosen->service_host(), chosen->nodename()}));
+        local["limits"] = LimitsDict(*chosen);
+        compute_.BuildAndRunInstance(context, instance, chosen->service_host(), image, request_spec, local,
+                                     OptString(admin_password), injected_files, requested_networks,
+                                     security_groups, block_device_mapping, chosen->nodename(), local["limits"],
+                                     host_list);
+    }
+}
+
+void ComputeTaskManager::MigrateServer(const RequestContext& context, objects::Instance instance,
+                                       const objects::Flavor& flavor, bool clean_shutdown,
+                                       objects::RequestSpec request_spec,
+                                       std::optional<std::vector<objects::Selection>> host_list) {
+    db::Pool& pool = cells_.Get(cells_.ForInstance(instance.uuid()));
+    db::InstanceStore instances(pool, clock_);
+    instance = instances.GetByUuid(instance.uuid());
+    const bool resize = !instance.has_flavor() || instance.flavor().flavorid() != flavor.flavorid();
+    scheduler::Placement placement(api_, clock_);
+
+    objects::Migration migration;
+    migration.set_uuid(GenerateUuid());
+    migration.set_instance_uuid(instance.uuid());
+    if (instance.has_host() && !objects::IsNull(instance, "host")) migration.set_source_compute(instance.host());
+    if (instance.has_node() && !objects::IsNull(instance, "node")) migration.set_source_node(instance.node());
+    if (instance.has_flavor() && instance.flavor().has_id()) migration.set_old_instance_type_id(instance.flavor().id());
+    if (flavor.has_id()) migration.set_new_instance_type_id(flavor.id());
+    migration.set_status("pre-migrating");
+    migration.set_migration_type(resize ? "resize" : "migration");
+    migration.set_hidden(false);
+    migration.set_cross_cell_move(false);
+    migration.set_user_id(context.user_id);
+    migration.set_project_id(context.project_id);
+    db::MigrationStore migrations(pool, clock_);
+    migrations.Create(migration);
+
+    bool moved = false;
+    try {
+        // The source's allocations belong to the migration while it runs.
+        moved = placement.MoveAllocations(instance.uuid(), migration.uuid());
+        *request_spec.mutable_flavor() = flavor;
+        request_spec.set_instance_uuid(instance.uuid());
+        request_spec.clear_ignore_hosts();
+        if (migration.has_source_compute()) request_spec.add_ignore_hosts(migration.source_compute());
+        objects::MarkChanged(request_spec, "ignore_hosts");
+        std::vector<objects::Selection> hosts;
+        if (host_list && !host_list->empty()) {
+            // A compute's reschedule of the resize: the next alternate that can still be claimed.
+            while (!host_list->empty()) {
+                objects::Selection candidate = host_list->front();
+                host_list->erase(host_list->begin());
+                if (ClaimSelection(api_, clock_, instance, candidate)) {
+                    hosts.push_back(std::move(candidate));
+                    break;
+                }
+            }
+            if (hosts.empty()) throw NoValidHost({{"reason", "no alternate host can take the instance"}});
+            for (auto& rest : *host_list) hosts.push_back(std::move(rest));
+        } else {
+            auto lists = scheduler_.SelectDestinations(context, request_spec, {instance.uuid()}, true);
+            if (lists.empty() || lists.front().empty()) throw NoValidHost({{"reason", ""}});
+            hosts = std::move(lists.front());
+        }
+        objects::Selection destination = hosts.front();
+        hosts.erase(hosts.begin());
+        Json filter_properties = {
+            {"retry", {{"num_attempts", 1}, {"hosts", Json::array({Json::array({destination.service_host(), destination.nodename()})})}}},
+            {"limits", LimitsDict(destination)}};
+        Json image = objects::IsSet(request_spec, "image") ? objects::FieldToPrimitive(request_spec, "image") : Json::object();
+        compute_.PrepResize(context, instance, image, flavor, destination.service_host(), migration, request_spec,
+                            filter_properties, destination.nodename(), clean_shutdown, hosts);
+    } catch (const NovaError& e) {
+        // Undo: allocations back to the instance, the migration in error, the instance as it was.
+        placement.RemoveClaim(instance.uuid());  // a destination claim, if one was made
+        if (moved) placement.MoveAllocations(migration.uuid(), instance.uuid());
+        migration.set_status("error");
+        migrations.Save(migration);
+        auto current = instances.GetByUuid(instance.uuid());
+        if (!current.has_vm_state() || current.vm_state().empty()) current.set_vm_state("active");
+        objects::SetNull(current, "task_state");
+        instances.Save(current);
+        objects::InstanceFault fault;
+        fault.set_instance_uuid(current.uuid());
+        fault.set_code(e.code());
+        fault.set_message(e.message());
+        fault.set_details(std::string(e.class_name()) + ": " + e.message());
+        fault.set_host(options_.host);
+        db::InstanceFaultStore(pool, clock_).Create(fault);
+        if (e.IsA("NoValidHost")) {
+            throw NoValidHost({{"reason", resize ? "No valid host found for resize" : "No valid host found for cold migrate"}});
+        }
+        throw;
+    }
+}
+
+rpc::Endpoint ComputeTaskManager::Endpoint() {
+    rpc::Endpoint endpoint("compute_task", "1.24");
+    endpoint.AddCast("schedule_and_build_instances", [this](const RequestContext& ctx, const Json& a) {
+        std::vector<objects::BuildRequest> build_requests;
+        for (const auto& p : a.at("build_requests")) build_requests.push_back(objects::FromPrimitiveAs<objects::BuildRequest>(p));
+        std::vector<objects::RequestSpec> specs;
+        for (const auto& p : a.at("request_specs")) specs.push_back(objects::FromPrimitiveAs<objects::RequestSpec>(p));
+        ScheduleAndBuildInstances(ctx, std::move(build_requests), std::move(specs), a.value("image", Json::object()),
+                                  a.value("admin_password", Json()), a.value("injected_files", Json::array()),
+                                  a.value("requested_networks", Json()), a.value("block_device_mapping", Json()),
+                                  a.value("tags", Json()));
+    });
+    endpoint.AddCast("build_instances", [this](const RequestContext& ctx, const Json& a) {
+        std::vector<objects::Instance> instances;
+        for (const auto& p : a.at("instances")) instances.push_back(objects::FromPrimitiveAs<objects::Instance>(p));
+        std::vector<std::vector<objects::Selection>> host_lists;
+        for (const auto& list : a.value("host_lists", Json::array())) {
+            auto& out = host_lists.emplace_back();
+            for (const auto& p : list) out.push_back(objects::FromPrimitiveAs<objects::Selection>(p));
+        }
+        objects::RequestSpec spec;
+        if (a.contains("request_spec") && a["request_spec"].is_object()) {
+            spec = objects::FromPrimitiveAs<objects::RequestSpec>(a["request_spec"]);
+        }
+        BuildInstances(ctx, std::move(instances), a.value("image", Json::object()),
+                       a.value("filter_properties", Json::object()), a.value("admin_password", Json()),
+                       a.value("injected_files", Json::array()), a.value("requested_networks", Json()),
+                       a.value("security_groups", Json::array()), a.value("block_device_mapping", Json()),
+                       spec, std::move(host_lists));
+    });
+    // Nova's API calls it (and waits for the destination choice); a compute's reschedule casts it.
+    endpoint.AddCast("migrate_server", [this](const RequestContext& ctx, const Json& a) {
+        if (a.value("live", false) || a.value("rebuild", false)) {
+            throw NovaError::WithMessage("nova-cpp's conductor does live migration and rebuild through "
+                                         "their own methods only");
+        }
+        std::optional<std::vector<objects::Selection>> host_list;
+        if (a.contains("host_list") && a["host_list"].is_array()) {
+            host_list.emplace();
+            for (const auto& p : a["host_list"]) host_list->push_back(objects::FromPrimitiveAs<objects::Selection>(p));
+        }
+        objects::RequestSpec spec;
+        if (a.contains("request_spec") && a["request_spec"].is_object()) {
+            spec = objects::FromPrimitiveAs<objects::RequestSpec>(a["request_spec"]);
+        }
+        MigrateServer(ctx, objects::FromPrimitiveAs<objects::Instance>(a.at("instance")),
+                      objects::FromPrimitiveAs<objects::Flavor>(a.at("flavor")), a.value("clean_shutdown", true),
+                      std::move(spec), std::move(host_list));
+    });
+    return endpoint;
+}
+
+}  // namespace nova::conductor
