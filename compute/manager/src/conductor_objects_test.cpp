@@ -12,6 +12,7 @@
 
 #include "nova/common/error.hpp"
 #include "nova/common/uuid.hpp"
+#include "nova/objects/instance_action.pb.h"
 #include "nova/rpc/server.hpp"
 #include "nova/rpc/transport.hpp"
 
