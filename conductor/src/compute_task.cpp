@@ -125,6 +125,19 @@ bool ClaimSelection(db::Pool& api, const Clock& clock, const objects::Instance& 
                                                   provider, resources);
 }
 
+// The fault Nova records when the conductor gives up on an instance (compute_utils
+// add_instance_fault_from_exc, without the traceback).
+objects::InstanceFault FaultFor(const std::string& instance_uuid, const NovaError& error,
+                                const std::string& host) {
+    objects::InstanceFault fault;
+    fault.set_instance_uuid(instance_uuid);
+    fault.set_code(error.code());
+    fault.set_message(error.message());
+    fault.set_details(std::string(error.class_name()) + ": " + error.message());
+    fault.set_host(host);
+    return fault;
+}
+
 }  // namespace
 
 ComputeTaskManager::ComputeTaskManager(db::Pool& api, CellDatabases& cells, const Clock& clock,
@@ -138,12 +151,7 @@ void ComputeTaskManager::SetErrorWithFault(const RequestContext& context, db::Po
     instance.set_vm_state("error");
     objects::SetNull(instance, "task_state");
     db::InstanceStore(cell, clock_).Save(instance);
-    objects::InstanceFault fault;
-    fault.set_instance_uuid(instance.uuid());
-    fault.set_code(error.code());
-    fault.set_message(error.message());
-    fault.set_details(std::string(error.class_name()) + ": " + error.message());
-    fault.set_host(options_.host);
+    auto fault = FaultFor(instance.uuid(), error, options_.host);
     db::InstanceFaultStore(cell, clock_).Create(fault);
     NOVA_LOG_WARN(Logger(), context, "Setting instance {} to ERROR state: {}", instance.uuid(), error.message());
 }
@@ -160,12 +168,7 @@ void ComputeTaskManager::BuryInCell0(const RequestContext& context,
         instance.set_vm_state("error");
         objects::SetNull(instance, "task_state");
         db::InstanceStore(pool, clock_).Create(instance);
-        objects::InstanceFault fault;
-        fault.set_instance_uuid(instance.uuid());
-        fault.set_code(error.code());
-        fault.set_message(error.message());
-        fault.set_details(std::string(error.class_name()) + ": " + error.message());
-        fault.set_host(options_.host);
+        auto fault = FaultFor(instance.uuid(), error, options_.host);
         db::InstanceFaultStore(pool, clock_).Create(fault);
         try {
             auto mapping = mappings.GetByInstanceUuid(instance.uuid());
@@ -495,12 +498,7 @@ void ComputeTaskManager::MigrateServer(const RequestContext& context, objects::I
         if (!current.has_vm_state() || current.vm_state().empty()) current.set_vm_state("active");
         objects::SetNull(current, "task_state");
         instances.Save(current);
-        objects::InstanceFault fault;
-        fault.set_instance_uuid(current.uuid());
-        fault.set_code(e.code());
-        fault.set_message(e.message());
-        fault.set_details(std::string(e.class_name()) + ": " + e.message());
-        fault.set_host(options_.host);
+        auto fault = FaultFor(current.uuid(), e, options_.host);
         db::InstanceFaultStore(pool, clock_).Create(fault);
         if (e.IsA("NoValidHost")) {
             throw NoValidHost({{"reason", resize ? "No valid host found for resize" : "No valid host found for cold migrate"}});

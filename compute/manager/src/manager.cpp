@@ -331,6 +331,24 @@ void ComputeManager::BuildAndRunInstance(const RequestContext& context, const Js
     }
 }
 
+void ComputeManager::CleanUpDeletedDuringBuild(const RequestContext& context,
+                                               objects::Instance& instance,
+                                               const std::string& node, bool claimed,
+                                               const std::exception& reason) {
+    // Nova's _cleanup_allocated_networks plus the delete's own cleanup.
+    NOVA_LOG_INFO(Log(), Scope(context, instance), "Instance deleted during build: {}",
+                  reason.what());
+    if (claimed) deps_.tracker.AbortInstanceClaim(context, instance, node);
+    try {
+        deps_.driver.Destroy(context, instance, {}, {}, true);
+    } catch (const std::exception& e) {
+        // The build is over either way; a guest left behind is found by the power-state sync.
+        NOVA_LOG_WARN(Log(), Scope(context, instance),
+                      "Could not destroy the guest of an instance deleted during build: {}",
+                      e.what());
+    }
+}
+
 void ComputeManager::DoBuild(const RequestContext& context, objects::Instance& instance,
                              const Json& args) {
     try {
@@ -394,24 +412,10 @@ void ComputeManager::DoBuild(const RequestContext& context, objects::Instance& i
         objects::FieldFromPrimitive(instance, "launched_at", timeutil::IsoZ(deps_.clock.Now()));
         deps_.objects.SaveInstance(context, instance, Json(task_states::kSpawning));
     } catch (const InstanceNotFound& e) {
-        // Deleted while building: clean up, nothing to reschedule (Nova's
-        // _cleanup_allocated_networks + the delete's own cleanup).
-        NOVA_LOG_INFO(Log(), Scope(context, instance), "Instance deleted during build: {}",
-                      e.what());
-        if (claimed) deps_.tracker.AbortInstanceClaim(context, instance, node);
-        try {
-            deps_.driver.Destroy(context, instance, {}, {}, true);
-        } catch (const std::exception&) {
-        }
+        CleanUpDeletedDuringBuild(context, instance, node, claimed, e);
         return;
     } catch (const UnexpectedDeletingTaskStateError& e) {
-        NOVA_LOG_INFO(Log(), Scope(context, instance), "Instance deleted during build: {}",
-                      e.what());
-        if (claimed) deps_.tracker.AbortInstanceClaim(context, instance, node);
-        try {
-            deps_.driver.Destroy(context, instance, {}, {}, true);
-        } catch (const std::exception&) {
-        }
+        CleanUpDeletedDuringBuild(context, instance, node, claimed, e);
         return;
     } catch (const BuildAbortException& e) {
         if (claimed) deps_.tracker.AbortInstanceClaim(context, instance, node);

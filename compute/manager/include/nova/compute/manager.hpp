@@ -161,6 +161,11 @@ private:
                         const char* final_vm_state, DriverCall&& call);
 
     void DoBuild(const RequestContext& context, objects::Instance& instance, const Json& args);
+    // The user deleted the instance while it was building: release the claim and the guest;
+    // there is nothing to reschedule.
+    void CleanUpDeletedDuringBuild(const RequestContext& context, objects::Instance& instance,
+                                   const std::string& node, bool claimed,
+                                   const std::exception& reason);
     void RescheduleOrFail(const RequestContext& context, objects::Instance& instance,
                           const Json& args, const std::exception& error, bool reschedulable);
     void DeleteInstance(const RequestContext& context, objects::Instance& instance);
