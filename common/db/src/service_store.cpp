@@ -1,6 +1,7 @@
 #include "nova/db/service_store.hpp"
 
 #include "nova/common/error.hpp"
+#include "nova/common/uuid.hpp"
 #include "object_table.hpp"
 
 namespace nova::db {
@@ -47,6 +48,9 @@ void SoftDelete(Pool& pool, const ObjectTable& table, T& object, WallTime now) {
 }  // namespace
 
 void ServiceStore::Create(objects::Service& service) {
+    // Every service row gets a uuid at creation, as Nova's Service.create does: the
+    // services API identifies services by it from 2.53.
+    if (!service.has_uuid() || service.uuid().empty()) service.set_uuid(GenerateUuid());
     auto now = detail::FloorNow(clock_);
     pool_.Transaction([&](Session& s) {
         try {

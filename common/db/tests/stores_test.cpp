@@ -166,6 +166,15 @@ TEST_CASE("services, compute nodes and migrations round-trip") {
     CHECK_THROWS_AS(services.GetByHostAndBinary("compute-1", "nova-compute"), HostBinaryNotFound);
     services.Create(dup);  // the soft-deleted row does not block a new one
 
+    auto conductor = Filled<objects::Service>();
+    for (const char* f : {"id", "uuid", "availability_zone", "compute_node"}) objects::Unset(conductor, f);
+    conductor.set_binary("nova-conductor");
+    conductor.set_host("controller-1");
+    conductor.set_topic("conductor");
+    services.Create(conductor);  // no uuid given: the store makes one, as Nova's Service.create
+    CHECK(IsUuidLike(conductor.uuid()));
+    CHECK(services.GetByHostAndBinary("controller-1", "nova-conductor").uuid() == conductor.uuid());
+
     ComputeNodeStore nodes(db.pool(), db.clock());
     auto node = Filled<objects::ComputeNode>();
     node.set_uuid(GenerateUuid());
