@@ -17,6 +17,8 @@
 #include "nova/db/service_store.hpp"
 #include "nova/objects/host_mapping.pb.h"
 #include "nova/objects/object.hpp"
+#include "nova/rpc/client.hpp"
+#include "nova/rpc/transport.hpp"
 #include "nova/test/services.hpp"
 #include "process_support.hpp"
 
@@ -107,6 +109,24 @@ public:
         const std::string common = CommonConf(transport_url_, exchange_, api_db_.url(), cell_db_.url());
         conductor_ = std::make_unique<Service>(NOVA_CONDUCTOR_BINARY, "nova-conductor", api_.dir(),
                                                common + "[DEFAULT]\nhost = itest-conductor\n");
+        // The conductor's queue must exist before a compute calls it (an unroutable call
+        // would wait out its timeout): ping it until it answers.
+        {
+            nova::rpc::TransportOptions options;
+            options.control_exchange = exchange_;
+            auto transport = nova::rpc::MakeTransport(transport_url_, options);
+            nova::rpc::Client ping(transport, {.topic = "conductor", .namespace_ = "baseapi", .version = "1.1"},
+                                   std::nullopt, 1000ms);
+            Json pong;
+            for (int attempt = 0; attempt < 60 && pong.is_null(); ++attempt) {
+                try {
+                    pong = ping.Call(nova::RequestContext::Admin(), "ping", {{"arg", "itest"}});
+                } catch (const std::exception&) {
+                    std::this_thread::sleep_for(250ms);
+                }
+            }
+            REQUIRE_MESSAGE(!pong.is_null(), conductor_->Log());
+        }
         scheduler_ = std::make_unique<Service>(NOVA_SCHEDULER_BINARY, "nova-scheduler", api_.dir(),
                                                common + "[DEFAULT]\nhost = itest-scheduler\n");
         compute_ = std::make_unique<Service>(
@@ -117,7 +137,7 @@ public:
         // cell_v2 discover_hosts, once the computes have registered.
         db::ServiceStore services(cell_db_.pool(), clock_);
         std::vector<objects::Service> computes;
-        for (int i = 0; i < 300 && computes.size() < 4; ++i) {
+        for (int i = 0; i < 600 && computes.size() < 4; ++i) {
             computes = services.GetByBinary("nova-compute");
             if (computes.size() < 4) std::this_thread::sleep_for(100ms);
         }
@@ -152,9 +172,15 @@ public:
     Reply Demo(const std::string& method, const std::string& path, const std::string& version = "", const Json& body = nullptr) {
         return Call(method, path, As("demo:demo", version), body);
     }
+    // openstack <args> as `token`, with the image service at nova-api's local Glance endpoint.
     std::string Openstack(const std::string& args, int* rc, const std::string& token = "demo:demo") {
-        return Run("env -u OS_CLOUD -u OS_AUTH_URL /usr/bin/openstack --os-auth-type admin_token --os-token " + token +
-                       " --os-endpoint http://127.0.0.1:" + std::to_string(api_.compute_port) + "/v2.1 " + args + " 2>&1",
+        std::ofstream(api_.dir() / "clouds.yaml")
+            << "clouds:\n  nova-cpp:\n    auth_type: admin_token\n    auth:\n"
+            << "      endpoint: http://127.0.0.1:" << api_.compute_port << "/v2.1\n      token: " << token << "\n"
+            << "    compute_endpoint_override: http://127.0.0.1:" << api_.compute_port << "/v2.1\n"
+            << "    image_endpoint_override: http://127.0.0.1:" << api_.glance_port << "\n";
+        return Run("env -u OS_CLOUD -u OS_AUTH_URL OS_CLIENT_CONFIG_FILE=" + (api_.dir() / "clouds.yaml").string() +
+                       " /usr/bin/openstack --os-cloud nova-cpp " + args + " 2>&1",
                    rc);
     }
 
