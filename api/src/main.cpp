@@ -27,6 +27,12 @@
 #include "nova/conf/quota.hpp"
 #include "nova/db/pool.hpp"
 #include "nova/conf/glance.hpp"
+#include "nova/conf/messaging.hpp"
+#include "nova/conf/upgrade_levels.hpp"
+#include "nova/compute/rpcapi.hpp"
+#include "nova/conductor/rpcapi.hpp"
+#include "nova/db/service_store.hpp"
+#include "nova/rpc/transport.hpp"
 
 namespace asio = boost::asio;
 using namespace nova;
@@ -66,6 +72,9 @@ int main(int argc, char** argv) {
     auto quota = conf::LoadOrExit<conf::QuotaOptions>(program);
     auto api_database = conf::LoadOrExit<conf::DatabaseOptions>(program, "api_database");
     auto cell_database = conf::LoadOrExit<conf::DatabaseOptions>(program);
+    auto messaging = conf::LoadOrExit<conf::MessagingOptions>(program);
+    auto rabbit = conf::LoadOrExit<conf::RabbitOptions>(program);
+    auto upgrade_levels = conf::LoadOrExit<conf::UpgradeLevelsOptions>(program);
     auto& log = log::Get("nova.api.service");
 
     try {
@@ -105,6 +114,30 @@ int main(int argc, char** argv) {
         } else {
             NOVA_LOG_WARN(log, log::kNoContext,
                           "[api_database] connection is not set: only the version documents are served");
+        }
+        // The conductor and compute RPC clients the servers API casts through.
+        std::shared_ptr<rpc::Transport> transport;
+        std::unique_ptr<conductor::ComputeTaskRpcApi> compute_task;
+        std::unique_ptr<compute::ComputeRpcApi> compute_rpc;
+        if (messaging.transport_url && deps.cells != nullptr) {
+            transport = rpc::MakeTransport(*messaging.transport_url, rpc::MakeTransportOptions(messaging, rabbit));
+            compute_task = std::make_unique<conductor::ComputeTaskRpcApi>(transport, upgrade_levels, messaging);
+            auto* cell_dbs = deps.cells;
+            compute_rpc = std::make_unique<compute::ComputeRpcApi>(
+                transport, upgrade_levels, messaging, [cell_dbs, &clock]() -> std::int64_t {
+                    std::optional<std::int64_t> lowest;
+                    for (auto& cell : cell_dbs->All()) {
+                        auto v = db::ServiceStore(*cell.pool, clock).GetMinimumVersion("nova-compute");
+                        if (v > 0 && (!lowest || v < *lowest)) lowest = v;
+                    }
+                    return lowest.value_or(0);
+                });
+            deps.compute_task = compute_task.get();
+            deps.compute_rpc = compute_rpc.get();
+        } else if (deps.cells != nullptr) {
+            NOVA_LOG_WARN(log, log::kNoContext,
+                          "[DEFAULT] transport_url is not set: server operations that need the "
+                          "conductor or a compute answer 503");
         }
         api::handlers::RegisterHandlers(routes, deps);
         api::ComputeApp app({api_options.max_limit, api_options.compute_link_prefix,

@@ -14,6 +14,7 @@ void RegisterHandlers(RouteTable& routes, HandlerDeps& deps) {
     RegisterServerGroups(routes, deps);
     RegisterQuotaSets(routes, deps);
     RegisterMigrations(routes, deps);
+    RegisterServers(routes, deps);
 }
 
 }  // namespace nova::api::handlers

@@ -15,6 +15,12 @@
 namespace nova::db {
 class Pool;
 }
+namespace nova::conductor {
+class ComputeTaskRpcApi;
+}
+namespace nova::compute {
+class ComputeRpcApi;
+}
 
 namespace nova::api::handlers {
 
@@ -45,6 +51,10 @@ struct HandlerDeps {
     db::Pool* api_db = nullptr;
     CellDatabases* cells = nullptr;
     HandlerOptions options{};
+    // The RPC clients (null when nova-api runs without [DEFAULT] transport_url: the servers
+    // API then answers what needs a service with 503).
+    const conductor::ComputeTaskRpcApi* compute_task = nullptr;
+    const compute::ComputeRpcApi* compute_rpc = nullptr;
 };
 
 void RegisterHandlers(RouteTable& routes, HandlerDeps& deps);
@@ -64,5 +74,8 @@ void RegisterServerGroups(RouteTable& routes, HandlerDeps& deps);
 void RegisterQuotaSets(RouteTable& routes, HandlerDeps& deps);
 // /os-migrations and /servers/{id}/os-instance-actions.
 void RegisterMigrations(RouteTable& routes, HandlerDeps& deps);
+// /servers, /servers/detail, /servers/{id}, its actions, metadata (servers.cpp,
+// server_actions.cpp, on the ComputeApi facade of ../compute_api.hpp).
+void RegisterServers(RouteTable& routes, HandlerDeps& deps);
 
 }  // namespace nova::api::handlers

@@ -12,6 +12,7 @@
 #include "cells.hpp"
 #include "common.hpp"
 #include "handlers.hpp"
+#include "nova/compute/rpcapi.hpp"
 #include "nova/api/fault.hpp"
 #include "nova/api/pagination.hpp"
 #include "nova/api/validation/parameter_types.hpp"
@@ -94,7 +95,14 @@ Json View(const ApiRequest& req, HandlerDeps& deps, const Node& n, const objects
                 v["cpu_info"] = node.cpu_info();
             }
         } else {
+            // 2.88: the compute's answer inline, null when it cannot give one.
             v["uptime"] = nullptr;
+            if (deps.compute_rpc != nullptr && ServiceIsUp(service, deps)) {
+                try {
+                    v["uptime"] = deps.compute_rpc->GetHostUptime(req.context, node.host());
+                } catch (const std::exception&) {
+                }
+            }
         }
     }
     if (servers && !servers->empty()) {
@@ -252,8 +260,26 @@ void RegisterHypervisors(RouteTable& routes, HandlerDeps& deps) {
                     auto it = std::find_if(nodes.begin(), nodes.end(), [&](const Node& n) {
                         return by_uuid ? n.node.uuid() == id : std::to_string(n.node.id()) == id;
                     });
-                    if (it == nodes.end() || !ComputeService(*d, it->node.host())) throw not_found;
-                    throw HttpFault(501, "The requested functionality is not supported.");
+                    if (it == nodes.end()) throw not_found;
+                    auto service = ComputeService(*d, it->node.host());
+                    if (!service) throw not_found;
+                    if (d->compute_rpc == nullptr) throw HttpFault(501, "The requested functionality is not supported.");
+                    // Nova's HostAPI.get_host_uptime: only an up compute is asked.
+                    if (!ServiceIsUp(*service, *d)) {
+                        throw HttpFault(400, ComputeServiceUnavailable({{"host", it->node.host()}}).message());
+                    }
+                    std::string uptime;
+                    try {
+                        uptime = d->compute_rpc->GetHostUptime(req.context, it->node.host());
+                    } catch (const NovaError& e) {
+                        if (e.class_name() == "NotImplementedError") {
+                            throw HttpFault(501, "The requested functionality is not supported.");
+                        }
+                        throw;
+                    }
+                    Json view = View(req, *d, *it, *service, false, std::nullopt, false);
+                    view["uptime"] = uptime;
+                    return ApiResponse::Ok({{"hypervisor", view}});
                 }});
 
     // Before 2.53: search and servers by hostname pattern.

@@ -1,0 +1,499 @@
+// The servers API end to end: the real nova-api, nova-conductor, nova-scheduler and
+// nova-compute ([fake] hosts = 4) binaries on throwaway API, cell and cell0 databases of the
+// test MariaDB and a private exchange of the test RabbitMQ. A POST /servers reaches ACTIVE,
+// actions change the state, DELETE removes it; openstackclient drives the same; bad input is
+// a 4xx that writes nothing.
+#include <doctest/doctest.h>
+
+#include "../../common/db/tests/scratch_database.hpp"
+#include <set>
+
+#include "nova/common/uuid.hpp"
+#include "nova/db/cell_mapping_store.hpp"
+#include "nova/db/instance_action_store.hpp"
+#include "nova/db/instance_store.hpp"
+#include "nova/db/placement_store.hpp"
+#include "nova/db/scheduling_store.hpp"
+#include "nova/db/service_store.hpp"
+#include "nova/objects/host_mapping.pb.h"
+#include "nova/objects/object.hpp"
+#include "nova/rpc/client.hpp"
+#include "nova/rpc/transport.hpp"
+#include "nova/test/services.hpp"
+#include "process_support.hpp"
+
+using namespace nova::api::testing;
+using nova::Json;
+using nova::db::testing::ScratchDatabase;
+namespace db = nova::db;
+namespace objects = nova::objects;
+using namespace std::chrono_literals;
+
+namespace {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+Headers As(const std::string& token, const std::string& version = "") {
+    Headers h = {{"X-Auth-Token", token}, {"Content-Type", "application/json"}};
+    if (!version.empty()) h.emplace_back("OpenStack-API-Version", "compute " + version);
+    return h;
+}
+
+const char* kImage = "70a599e0-31e7-49b7-b260-868f441e862b";  // process_support's catalog
+
+// One of our service binaries as a child process with its own config file and log.
+class Service {
+public:
+    Service(const char* binary, const std::string& name, const fs::path& dir, const std::string& conf) {
+        conf_ = dir / (name + ".conf");
+        log_ = dir / (name + ".log");
+        std::ofstream(conf_) << conf;
+        std::fflush(nullptr);
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            ::dup2(fd, 1);
+            ::dup2(fd, 2);
+            ::execl(binary, name.c_str(), "--config-file", conf_.c_str(), nullptr);
+            ::_exit(127);
+        }
+    }
+    ~Service() {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGTERM);
+        for (int i = 0; i < 200; ++i) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) return;
+            std::this_thread::sleep_for(50ms);
+        }
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+    }
+    std::string Log() const { return ReadFile(log_); }
+
+private:
+    pid_t pid_ = -1;
+    fs::path conf_, log_;
+};
+
+std::string CommonConf(const std::string& transport_url, const std::string& exchange, const std::string& api_url,
+                       const std::string& cell_url) {
+    return "[DEFAULT]\ntransport_url = " + transport_url + "\ncontrol_exchange = " + exchange +
+           "\nreport_interval = 1\nperiodic_fuzzy_delay = 0\n"
+           "[api_database]\nconnection = " + api_url + "\n[database]\nconnection = " + cell_url + "\n";
+}
+
+// API, cell1 and cell0 databases; the four service binaries; cell and host mappings.
+class Cloud {
+public:
+    Cloud()
+        : exchange_("itest-servers-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++)),
+          transport_url_(nova::test::Services::Get().TransportUrl()),
+          api_(CommonConf(transport_url_, exchange_, api_db_.url(), cell_db_.url()) + "[api]\nmax_limit = 1000\n") {
+        db::CellMappingStore mappings(api_db_.pool(), clock_);
+        objects::CellMapping cell0;
+        cell0.set_uuid(db::kCell0Uuid);
+        cell0.set_name("cell0");
+        cell0.set_transport_url("none:///");
+        cell0.set_database_connection(cell0_db_.url());
+        cell0.set_disabled(false);
+        mappings.Create(cell0);
+        cell_.set_uuid(nova::GenerateUuid());
+        cell_.set_name("cell1");
+        cell_.set_transport_url(transport_url_);
+        cell_.set_database_connection(cell_db_.url());
+        cell_.set_disabled(false);
+        mappings.Create(cell_);
+        REQUIRE_MESSAGE(api_.WaitReady(), api_.Log());
+
+        const std::string common = CommonConf(transport_url_, exchange_, api_db_.url(), cell_db_.url());
+        conductor_ = std::make_unique<Service>(NOVA_CONDUCTOR_BINARY, "nova-conductor", api_.dir(),
+                                               common + "[DEFAULT]\nhost = itest-conductor\n");
+        // The conductor's queue must exist before a compute calls it (an unroutable call
+        // would wait out its timeout): ping it until it answers.
+        {
+            nova::rpc::TransportOptions options;
+            options.control_exchange = exchange_;
+            auto transport = nova::rpc::MakeTransport(transport_url_, options);
+            nova::rpc::Client ping(transport, {.topic = "conductor", .namespace_ = "baseapi", .version = "1.1"},
+                                   std::nullopt, 1000ms);
+            Json pong;
+            for (int attempt = 0; attempt < 60 && pong.is_null(); ++attempt) {
+                try {
+                    pong = ping.Call(nova::RequestContext::Admin(), "ping", {{"arg", "itest"}});
+                } catch (const std::exception&) {
+                    std::this_thread::sleep_for(250ms);
+                }
+            }
+            REQUIRE_MESSAGE(!pong.is_null(), conductor_->Log());
+        }
+        scheduler_ = std::make_unique<Service>(NOVA_SCHEDULER_BINARY, "nova-scheduler", api_.dir(),
+                                               common + "[DEFAULT]\nhost = itest-scheduler\n");
+        compute_ = std::make_unique<Service>(
+            NOVA_COMPUTE_BINARY, "nova-compute", api_.dir(),
+            common + "[DEFAULT]\nhost = itest-compute\ncompute_driver = fake.FakeDriver\n"
+                     "[fake]\nhosts = 4\nhost_prefix = fake-\n");
+
+        // cell_v2 discover_hosts, once the computes have registered.
+        db::ServiceStore services(cell_db_.pool(), clock_);
+        std::vector<objects::Service> computes;
+        for (int i = 0; i < 600 && computes.size() < 4; ++i) {
+            computes = services.GetByBinary("nova-compute");
+            if (computes.size() < 4) std::this_thread::sleep_for(100ms);
+        }
+        REQUIRE_MESSAGE(computes.size() == 4, compute_->Log());
+        for (const auto& s : computes) {
+            objects::HostMapping m;
+            m.set_host(s.host());
+            *m.mutable_cell_mapping() = cell_;
+            db::HostMappingStore(api_db_.pool(), clock_).Create(m);
+        }
+        db::PlacementStore placement(api_db_.pool(), clock_);
+        bool providers = false;
+        for (int i = 0; i < 300 && !providers; ++i) {
+            providers = placement.GetProviders().size() >= 4;
+            if (!providers) std::this_thread::sleep_for(100ms);
+        }
+        REQUIRE_MESSAGE(providers, (compute_->Log() + conductor_->Log()));
+        auto flavor = Admin("POST", "/flavors", "2.1",
+                            {{"flavor", {{"name", "m1.small"}, {"ram", 512}, {"vcpus", 1}, {"disk", 1}, {"id", "small"}}}});
+        REQUIRE_MESSAGE(flavor.status == 200, flavor.body);
+    }
+
+    Reply Call(const std::string& method, const std::string& path, const Headers& headers, const Json& body = nullptr) {
+        return Client(api_.compute_port).Send(method, "/v2.1" + path, headers, body.is_null() ? "" : body.dump());
+    }
+    Reply Raw(const std::string& method, const std::string& path, const Headers& headers, const std::string& body) {
+        return Client(api_.compute_port).Send(method, "/v2.1" + path, headers, body);
+    }
+    Reply Admin(const std::string& method, const std::string& path, const std::string& version = "", const Json& body = nullptr) {
+        return Call(method, path, As("admin:admin", version), body);
+    }
+    Reply Demo(const std::string& method, const std::string& path, const std::string& version = "", const Json& body = nullptr) {
+        return Call(method, path, As("demo:demo", version), body);
+    }
+    // openstack <args> as `token`, with the image service at nova-api's local Glance endpoint.
+    std::string Openstack(const std::string& args, int* rc, const std::string& token = "demo:demo") {
+        std::ofstream(api_.dir() / "clouds.yaml")
+            << "clouds:\n  nova-cpp:\n    auth_type: admin_token\n    auth:\n"
+            << "      endpoint: http://127.0.0.1:" << api_.compute_port << "/v2.1\n      token: " << token << "\n"
+            << "    compute_endpoint_override: http://127.0.0.1:" << api_.compute_port << "/v2.1\n"
+            << "    image_endpoint_override: http://127.0.0.1:" << api_.glance_port << "\n";
+        return Run("env -u OS_CLOUD -u OS_AUTH_URL OS_CLIENT_CONFIG_FILE=" + (api_.dir() / "clouds.yaml").string() +
+                       " /usr/bin/openstack --os-cloud nova-cpp " + args + " 2>&1",
+                   rc);
+    }
+
+    // The server's status once it is no longer `transient` (or the last one seen).
+    std::string WaitStatus(const std::string& id, const std::set<std::string>& transient, std::chrono::seconds limit = 30s) {
+        std::string status;
+        auto deadline = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < deadline) {
+            auto r = Demo("GET", "/servers/" + id, "2.1");
+            if (r.status == 404) return "GONE";
+            status = r.json()["server"]["status"].get<std::string>();
+            auto task = r.json()["server"]["OS-EXT-STS:task_state"];
+            if (!transient.contains(status) && task.is_null()) return status;
+            std::this_thread::sleep_for(100ms);
+        }
+        return status;
+    }
+
+    std::string Logs() { return api_.Log() + "\n--- conductor\n" + conductor_->Log() + "\n--- scheduler\n" + scheduler_->Log() +
+                                "\n--- compute\n" + compute_->Log(); }
+
+    // API database rows that a create would have written.
+    std::size_t ApiRows() {
+        auto rows = api_db_.pool().Query(
+            "SELECT (SELECT COUNT(*) FROM build_requests) + (SELECT COUNT(*) FROM request_specs) + "
+            "(SELECT COUNT(*) FROM instance_mappings) AS n",
+            {});
+        return static_cast<std::size_t>(rows.front().Int("n"));
+    }
+
+    ScratchDatabase& api_db() { return api_db_; }
+    ScratchDatabase& cell_db() { return cell_db_; }
+    const nova::Clock& clock() const { return clock_; }
+
+private:
+    static inline int counter_ = 0;
+    nova::SystemClock clock_;
+    ScratchDatabase api_db_{ScratchDatabase::Schema::kApi};
+    ScratchDatabase cell_db_{ScratchDatabase::Schema::kMain};
+    ScratchDatabase cell0_db_{ScratchDatabase::Schema::kMain};
+    std::string exchange_;
+    std::string transport_url_;
+    NovaApi api_;
+    objects::CellMapping cell_;
+    std::unique_ptr<Service> conductor_, scheduler_, compute_;
+};
+
+Json BootBody(const std::string& name, const Json& extra = Json::object()) {
+    Json server = {{"name", name}, {"imageRef", kImage}, {"flavorRef", "small"}, {"networks", "none"}};
+    for (const auto& [k, v] : extra.items()) server[k] = v;
+    return {{"server", server}};
+}
+
+}  // namespace
+
+TEST_CASE("servers: boot to ACTIVE, show/list/detail, actions with Nova's state rules, delete") {
+    Cloud cloud;
+    auto created = cloud.Demo("POST", "/servers", "2.37", BootBody("vm-one", {{"metadata", {{"role", "web"}}}}));
+    REQUIRE_MESSAGE(created.status == 202, created.body);
+    const auto server = created.json()["server"];
+    const std::string id = server["id"].get<std::string>();
+    CHECK(nova::IsUuidLike(id));
+    CHECK(server["adminPass"].get<std::string>().size() == 12);
+    CHECK(server["OS-DCF:diskConfig"] == "MANUAL");
+    CHECK(server["links"][0]["rel"] == "self");
+    CHECK(created.header("Location").find("/servers/" + id) != std::string::npos);
+
+    // BUILD from the BuildRequest (or already from the cell), then ACTIVE on a fake host.
+    auto shown = cloud.Demo("GET", "/servers/" + id, "2.47");
+    REQUIRE(shown.status == 200);
+    CHECK(shown.json()["server"]["name"] == "vm-one");
+    CHECK(shown.json()["server"]["flavor"]["original_name"] == "m1.small");
+    CHECK(shown.json()["server"]["flavor"]["ram"] == 512);
+    CHECK(shown.json()["server"]["metadata"]["role"] == "web");
+    REQUIRE_MESSAGE(cloud.WaitStatus(id, {"BUILD"}) == "ACTIVE", cloud.Logs());
+
+    auto detail = cloud.Admin("GET", "/servers/" + id, "2.73").json()["server"];
+    CHECK(detail["OS-EXT-SRV-ATTR:host"].get<std::string>().rfind("fake-", 0) == 0);
+    CHECK(detail["OS-EXT-SRV-ATTR:hypervisor_hostname"].is_string());
+    CHECK(detail["OS-EXT-SRV-ATTR:instance_name"].get<std::string>().rfind("instance-", 0) == 0);
+    CHECK(detail["OS-EXT-STS:vm_state"] == "active");
+    CHECK(detail["OS-EXT-STS:power_state"] == 1);
+    CHECK(detail["hostId"].get<std::string>().size() == 56);
+    CHECK(detail["host_status"] == "UP");
+    CHECK(detail["locked"] == false);
+    CHECK(detail["locked_reason"].is_null());
+    CHECK(detail["image"]["id"] == kImage);
+    CHECK(detail["flavor"]["vcpus"] == 1);
+    CHECK(detail["addresses"] == Json::object());
+    CHECK(detail["OS-SRV-USG:launched_at"].is_string());
+    // A non-admin sees neither the extended attributes nor the host status.
+    auto mine = cloud.Demo("GET", "/servers/" + id, "2.73").json()["server"];
+    CHECK_FALSE(mine.contains("OS-EXT-SRV-ATTR:host"));
+    CHECK_FALSE(mine.contains("host_status"));
+    CHECK(mine["image"]["links"][0]["rel"] == "bookmark");
+
+    // Lists, filters, paging.
+    auto list = cloud.Demo("GET", "/servers").json()["servers"];
+    REQUIRE(list.size() == 1);
+    CHECK(list[0]["id"] == id);
+    CHECK(list[0].size() == 3);  // id, name, links
+    CHECK(cloud.Demo("GET", "/servers?name=^vm-o").json()["servers"].size() == 1);
+    CHECK(cloud.Demo("GET", "/servers?name=nomatch").json()["servers"].empty());
+    CHECK(cloud.Demo("GET", "/servers/detail?status=ACTIVE").json()["servers"].size() == 1);
+    CHECK(cloud.Demo("GET", "/servers/detail?status=SHUTOFF").json()["servers"].empty());
+    CHECK(cloud.Demo("GET", "/servers?flavor=small").json()["servers"].size() == 1);
+    CHECK(cloud.Demo("GET", "/servers?flavor=nosuch").json()["servers"].empty());
+    CHECK(cloud.Demo("GET", std::string("/servers?image=") + kImage).json()["servers"].size() == 1);
+    auto bad_status = cloud.Demo("GET", "/servers?status=BOGUS", "2.38");
+    CHECK(bad_status.status == 400);
+    CHECK(bad_status.json()["badRequest"]["message"] == "Invalid status value");
+    CHECK(cloud.Demo("GET", "/servers?status=BOGUS", "2.37").json()["servers"].empty());
+    CHECK(cloud.Admin("GET", "/servers").json()["servers"].empty());  // admin's own project
+    CHECK(cloud.Admin("GET", "/servers?all_tenants=1").json()["servers"].size() == 1);
+    CHECK(cloud.Demo("GET", "/servers?all_tenants=1").status == 403);
+
+    // Actions: stop/start, reboot, pause/unpause, the 409s of Nova's state rules.
+    auto action = [&](const Json& body, const std::string& version = "2.1") {
+        return cloud.Demo("POST", "/servers/" + id + "/action", version, body);
+    };
+    REQUIRE(action({{"os-stop", nullptr}}).status == 202);
+    CHECK_MESSAGE(cloud.WaitStatus(id, {"ACTIVE"}) == "SHUTOFF", cloud.Logs());
+    auto again = action({{"os-stop", nullptr}});
+    CHECK(again.status == 409);
+    CHECK(again.json()["conflictingRequest"]["message"] ==
+          "Cannot 'stop' instance " + id + " while it is in vm_state stopped");
+    CHECK(action({{"pause", nullptr}}).status == 409);
+    REQUIRE(action({{"os-start", nullptr}}).status == 202);
+    CHECK(cloud.WaitStatus(id, {"SHUTOFF"}) == "ACTIVE");
+    REQUIRE(action({{"reboot", {{"type", "HARD"}}}}).status == 202);
+    CHECK(cloud.WaitStatus(id, {"HARD_REBOOT", "REBOOT"}) == "ACTIVE");
+    CHECK(action({{"reboot", {{"type", "sideways"}}}}).status == 400);
+    REQUIRE(action({{"pause", nullptr}}).status == 202);
+    CHECK(cloud.WaitStatus(id, {"ACTIVE"}) == "PAUSED");
+    REQUIRE(action({{"unpause", nullptr}}).status == 202);
+    CHECK(cloud.WaitStatus(id, {"PAUSED"}) == "ACTIVE");
+    REQUIRE(action({{"suspend", nullptr}}).status == 202);
+    CHECK(cloud.WaitStatus(id, {"ACTIVE"}) == "SUSPENDED");
+    REQUIRE(action({{"resume", nullptr}}).status == 202);
+    CHECK(cloud.WaitStatus(id, {"SUSPENDED"}) == "ACTIVE");
+    auto console = action({{"os-getConsoleOutput", {{"length", 5}}}});
+    CHECK_MESSAGE(console.status == 200, console.body);
+    CHECK(console.json()["output"].is_string());
+
+    // Lock (2.73 reason): the owner's delete is refused while an admin's lock holds.
+    REQUIRE(cloud.Admin("POST", "/servers/" + id + "/action", "2.73", {{"lock", {{"locked_reason", "maintenance"}}}}).status == 202);
+    auto locked = cloud.Demo("GET", "/servers/" + id, "2.73").json()["server"];
+    CHECK(locked["locked"] == true);
+    CHECK(locked["locked_reason"] == "maintenance");
+    auto refused = cloud.Demo("DELETE", "/servers/" + id);
+    CHECK(refused.status == 409);
+    CHECK(refused.json()["conflictingRequest"]["message"] == "Instance " + id + " is locked");
+    CHECK(cloud.Demo("POST", "/servers/" + id + "/action", "2.1", {{"unlock", nullptr}}).status == 403);  // admin's lock
+    REQUIRE(cloud.Admin("POST", "/servers/" + id + "/action", "2.1", {{"unlock", nullptr}}).status == 202);
+
+    // Metadata and update.
+    CHECK(cloud.Demo("POST", "/servers/" + id + "/metadata", "2.1", {{"metadata", {{"tier", "gold"}}}}).json()["metadata"] ==
+          Json({{"role", "web"}, {"tier", "gold"}}));
+    CHECK(cloud.Demo("GET", "/servers/" + id + "/metadata/tier").json()["meta"]["tier"] == "gold");
+    CHECK(cloud.Demo("PUT", "/servers/" + id + "/metadata/tier", "2.1", {{"meta", {{"other", "x"}}}}).status == 400);
+    CHECK(cloud.Demo("DELETE", "/servers/" + id + "/metadata/tier").status == 204);
+    CHECK(cloud.Demo("GET", "/servers/" + id + "/metadata/tier").status == 404);
+    auto renamed = cloud.Demo("PUT", "/servers/" + id, "2.19", {{"server", {{"name", "vm-renamed"}, {"description", "d"}}}});
+    REQUIRE_MESSAGE(renamed.status == 200, renamed.body);
+    CHECK(renamed.json()["server"]["name"] == "vm-renamed");
+    CHECK(cloud.Demo("GET", "/servers/" + id, "2.19").json()["server"]["description"] == "d");
+
+    // Every action was recorded with its request id.
+    auto actions = cloud.Demo("GET", "/servers/" + id + "/os-instance-actions").json()["instanceActions"];
+    std::set<std::string> names;
+    for (const auto& a : actions) names.insert(a["action"].get<std::string>());
+    for (const char* want : {"create", "stop", "start", "reboot", "pause", "unpause", "suspend", "resume", "lock", "unlock"}) {
+        CHECK_MESSAGE(names.contains(want), want);
+    }
+
+    // Delete: 204, then gone (404 with Nova's text) and the allocation freed.
+    REQUIRE(cloud.Demo("DELETE", "/servers/" + id).status == 204);
+    CHECK_MESSAGE(cloud.WaitStatus(id, {"ACTIVE"}) == "GONE", cloud.Logs());
+    auto gone = cloud.Demo("GET", "/servers/" + id);
+    CHECK(gone.status == 404);
+    CHECK(gone.json()["itemNotFound"]["message"] == "Instance " + id + " could not be found.");
+    CHECK(cloud.Demo("GET", "/servers").json()["servers"].empty());
+    CHECK(cloud.Admin("GET", "/servers/detail?all_tenants=1&deleted=true").json()["servers"].size() == 1);
+    bool freed = false;
+    for (int i = 0; i < 100 && !freed; ++i) {
+        auto rows = cloud.api_db().pool().Query("SELECT COUNT(*) AS n FROM allocations WHERE consumer_id = ?", {id});
+        freed = rows.front().Int("n") == 0;
+        if (!freed) std::this_thread::sleep_for(100ms);
+    }
+    CHECK(freed);
+}
+
+TEST_CASE("servers: multi-create, reservation id, paging, quota, and bad input that writes nothing") {
+    Cloud cloud;
+    auto multi = cloud.Demo("POST", "/servers", "2.37",
+                            BootBody("many", {{"min_count", 3}, {"return_reservation_id", true}}));
+    REQUIRE_MESSAGE(multi.status == 202, multi.body);
+    const std::string rid = multi.json()["reservation_id"].get<std::string>();
+    CHECK(rid.rfind("r-", 0) == 0);
+    CHECK(rid.size() == 10);
+    auto all = cloud.Demo("GET", "/servers/detail?reservation_id=" + rid).json()["servers"];
+    REQUIRE(all.size() == 3);
+    std::set<std::string> names;
+    for (const auto& s : all) names.insert(s["name"].get<std::string>());
+    CHECK(names == std::set<std::string>{"many-1", "many-2", "many-3"});
+
+    // Paging across the servers: limit 2, the next link, the marker.
+    auto page1 = cloud.Demo("GET", "/servers?limit=2").json();
+    REQUIRE(page1["servers"].size() == 2);
+    REQUIRE(page1.contains("servers_links"));
+    CHECK(page1["servers_links"][0]["href"].get<std::string>().find("marker=" + page1["servers"][1]["id"].get<std::string>()) !=
+          std::string::npos);
+    auto page2 = cloud.Demo("GET", "/servers?limit=2&marker=" + page1["servers"][1]["id"].get<std::string>()).json();
+    REQUIRE(page2["servers"].size() == 1);
+    CHECK_FALSE(page2.contains("servers_links"));
+    auto bad_marker = cloud.Demo("GET", "/servers?marker=00000000-0000-0000-0000-000000000001");
+    CHECK(bad_marker.status == 400);
+    CHECK(bad_marker.json()["badRequest"]["message"] == "marker [00000000-0000-0000-0000-000000000001] not found");
+    for (const auto& s : all) CHECK(cloud.WaitStatus(s["id"].get<std::string>(), {"BUILD"}) == "ACTIVE");
+    auto sorted = cloud.Demo("GET", "/servers/detail?sort_key=display_name&sort_dir=asc").json()["servers"];
+    REQUIRE(sorted.size() == 3);
+    CHECK(sorted[0]["name"] == "many-1");
+    CHECK(sorted[2]["name"] == "many-3");
+
+    // Quota: instances = 3 for the project; the fourth is refused with Nova's 403 text.
+    REQUIRE(cloud.Admin("PUT", "/os-quota-sets/demo", "2.1", {{"quota_set", {{"instances", 3}}}}).status == 200);
+    const auto rows_before = cloud.ApiRows();
+    auto over = cloud.Demo("POST", "/servers", "2.37", BootBody("one-too-many"));
+    CHECK(over.status == 403);
+    CHECK(over.json()["forbidden"]["message"] == "Quota exceeded for instances: Requested 1, but already used 3 of 3 instances");
+
+    // Bad input: each a 400 with nothing written.
+    auto bad = [&](const std::string& body, const std::string& version = "2.37") {
+        return cloud.Raw("POST", "/servers", As("demo:demo", version), body);
+    };
+    auto malformed = bad("{\"server\": ");
+    CHECK(malformed.status == 400);
+    CHECK(malformed.json()["badRequest"]["message"] == "Malformed request body");
+    CHECK(bad(BootBody("x", {{"flavorRef", Json::array()}}).dump()).status == 400);
+    auto unknown = bad(BootBody("x", {{"colour", "red"}}).dump());
+    CHECK(unknown.status == 400);
+    CHECK(unknown.json()["badRequest"]["message"].get<std::string>().find("Additional properties are not allowed") !=
+          std::string::npos);
+    auto image = bad(BootBody("x", {{"imageRef", "not-a-uuid"}}).dump());
+    CHECK(image.status == 400);
+    auto no_image = bad(BootBody("x", {{"imageRef", "11111111-2222-3333-4444-555555555555"}}).dump());
+    CHECK(no_image.status == 400);
+    CHECK(no_image.json()["badRequest"]["message"] == "Can not find requested image");
+    auto no_flavor = bad(BootBody("x", {{"flavorRef", "nosuch"}}).dump());
+    CHECK(no_flavor.status == 400);
+    CHECK(no_flavor.json()["badRequest"]["message"] == "Flavor nosuch could not be found.");
+    auto no_key = bad(BootBody("x", {{"key_name", "nokey"}}).dump());
+    CHECK(no_key.status == 400);
+    CHECK(no_key.json()["badRequest"]["message"] == "Invalid key_name provided.");
+    auto no_networks = bad(Json{{"server", {{"name", "x"}, {"imageRef", kImage}, {"flavorRef", "small"}}}}.dump());
+    CHECK(no_networks.status == 400);
+    CHECK(bad(BootBody("x", {{"min_count", 0}}).dump()).status == 400);
+    CHECK(bad(BootBody("x", {{"min_count", 3}, {"max_count", 2}}).dump()).json()["badRequest"]["message"] ==
+          "min_count must be <= max_count");
+    CHECK(bad(BootBody("", {}).dump()).status == 400);
+    CHECK(bad(BootBody("x", {{"description", "d"}}).dump(), "2.18").status == 400);  // description from 2.19
+    CHECK(bad(BootBody("x", {{"tags", {"a"}}}).dump(), "2.51").status == 400);      // tags from 2.52
+    CHECK(cloud.ApiRows() == rows_before);
+
+    // Lookups and lists with bad parameters.
+    CHECK(cloud.Demo("GET", "/servers/not-a-uuid").status == 404);
+    CHECK(cloud.Demo("GET", "/servers?limit=-1").status == 400);
+    CHECK(cloud.Demo("GET", "/servers?limit=abc").status == 400);
+    CHECK(cloud.Demo("GET", "/servers?limit=99999999999").status == 200);
+    CHECK(cloud.Demo("GET", "/servers?sort_key=bogus").status == 400);
+    CHECK(cloud.Demo("GET", "/servers?sort_dir=sideways").status == 400);
+    CHECK(cloud.Demo("GET", "/servers?bogus=1", "2.75").status == 400);
+    CHECK(cloud.Demo("GET", "/servers?bogus=1", "2.74").status == 200);
+    CHECK(cloud.Demo("GET", "/servers?changes-since=yesterday").status == 400);
+    auto action_unknown = cloud.Demo("POST", "/servers/" + all[0]["id"].get<std::string>() + "/action", "2.1", {{"fly", nullptr}});
+    CHECK(action_unknown.status == 400);
+    CHECK(cloud.Demo("POST", "/servers/" + all[0]["id"].get<std::string>() + "/action", "2.1", {{"os-resetState", {{"state", "active"}}}})
+              .status == 403);  // admin only
+}
+
+TEST_CASE("servers with openstackclient: create --wait, list, show, stop, delete") {
+    Cloud cloud;
+    int rc = -1;
+    auto out = cloud.Openstack(std::string("--os-compute-api-version 2.37 server create --image ") + kImage +
+                                   " --flavor small --nic none --wait -f json osc-vm",
+                               &rc);
+    REQUIRE_MESSAGE(rc == 0, (out + cloud.Logs()));
+    auto created = Json::parse(out.substr(out.find('{')));
+    const std::string id = created["id"].get<std::string>();
+    CHECK(created["status"] == "ACTIVE");
+    CHECK(created["name"] == "osc-vm");
+
+    out = cloud.Openstack("server list -f json", &rc);
+    REQUIRE_MESSAGE(rc == 0, out);
+    auto list = Json::parse(out.substr(out.find('[')));
+    REQUIRE(list.size() == 1);
+    CHECK(list[0]["ID"] == id);
+    CHECK(list[0]["Status"] == "ACTIVE");
+    CHECK(list[0]["Flavor"] == "m1.small");
+
+    out = cloud.Openstack("server show osc-vm -f json", &rc);  // by name: 404, then ?name=
+    REQUIRE_MESSAGE(rc == 0, out);
+    auto shown = Json::parse(out.substr(out.find('{')));
+    CHECK(shown["id"] == id);
+    CHECK(shown["OS-EXT-STS:vm_state"] == "active");
+
+    out = cloud.Openstack("server stop osc-vm", &rc);
+    REQUIRE_MESSAGE(rc == 0, out);
+    CHECK(cloud.WaitStatus(id, {"ACTIVE"}) == "SHUTOFF");
+
+    out = cloud.Openstack("server delete --wait osc-vm", &rc);
+    REQUIRE_MESSAGE(rc == 0, (out + cloud.Logs()));
+    out = cloud.Openstack("server show " + id, &rc);
+    CHECK(rc != 0);
+    CHECK(out.find("No server with a name or ID of") != std::string::npos);
+}
