@@ -66,7 +66,7 @@ class CloudTestCase(unittest.TestCase):
             print("  cloud down: %s" % stopped, flush=True)
 
     @classmethod
-    def dump_logs(cls, lines=40):
+    def dump_logs(cls, lines=15):
         names = sorted(f[:-4] for f in os.listdir(cls.cloud.log_dir) if f.endswith(".log"))
         for name in names:
             text = cls.cloud.log_text(name)

@@ -11,7 +11,9 @@ FAIL_IMAGE = "fake-fail-spawn"  # the catalog image whose spawns the fake driver
 class BuildFailureTest(CloudTestCase):
     # No standard computes: two of our own. "bad-host" fails every spawn and has the most RAM,
     # so RAMWeigher picks it first; "good-host" is the alternate.
-    cloud_options = {"fake_hosts": 0, "libvirt": False}
+    # No quota on RAM, so that the "huge" flavor gets as far as the scheduler.
+    cloud_options = {"fake_hosts": 0, "libvirt": False,
+                     "conf_overrides": {"quota": {"ram": "-1"}}}
 
     @classmethod
     def prepare_cloud(cls):

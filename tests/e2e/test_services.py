@@ -14,7 +14,9 @@ IMAGE = "6f1c9a3e-0b7d-4c52-9a57-2f0e8d1b4c10"
 class OperatorTest(CloudTestCase):
     # Two fake hosts in the standard compute process plus one compute of its own to stop.
     # report_interval 2 s and service_down_time 8 s come from the harness.
-    cloud_options = {"fake_hosts": 2, "libvirt": False}
+    # Quotas off: these tests boot more than the default 10 instances of one project.
+    cloud_options = {"fake_hosts": 2, "libvirt": False,
+                     "conf_overrides": {"quota": {"instances": "-1", "cores": "-1", "ram": "-1"}}}
 
     @classmethod
     def prepare_cloud(cls):
