@@ -19,6 +19,7 @@
 #include "nova/objects/instance_action.pb.h"
 #include "nova/objects/instance_fault.pb.h"
 #include "nova/rpc/client.hpp"
+#include "nova/rpc/notifier.hpp"
 #include "nova/rpc/server.hpp"
 #include "nova/rpc/transport.hpp"
 #include "nova/scheduler/rpcapi.hpp"
@@ -1054,6 +1055,87 @@ TEST_CASE_FIXTURE(ResizeFixture, "a stopped instance is resized and comes back s
     stored = *cell.Get(instance.uuid());
     CHECK(stored.vm_state() == "stopped");
     CHECK(driver.GetInfo(stored).state == virt::PowerState::kShutdown);
+}
+
+TEST_CASE_FIXTURE(ResizeFixture, "resize, confirm and revert send Nova's versioned notifications") {
+    conf::NotificationOptions oslo;
+    oslo.driver = {"messagingv2"};
+    oslo.retry = -1;
+    conf::NovaNotificationOptions nova;
+    nova.notification_format = "versioned";
+    nova.versioned_notifications_topics = {"versioned_notifications"};
+    rpc::Notifier source_notifier(transport, std::string("nova-compute:") + kHost, oslo, nova, clock);
+    rpc::Notifier dest_notifier(transport, std::string("nova-compute:") + kDest, oslo, nova, clock);
+    REQUIRE(source_notifier.enabled());
+    std::mutex mutex;
+    std::vector<std::string> bodies;
+    auto subscription = transport->SubscribeNotifications(
+        "nova", "versioned_notifications.info", [&](std::string body) {
+            std::lock_guard lock(mutex);
+            bodies.push_back(std::move(body));
+            return true;
+        });
+    ComputeManager source(ComputeManagerOptions{.host = kHost},
+                          ComputeManagerDeps{.driver = driver, .objects = objects, .tracker = tracker,
+                                             .clock = clock, .compute_task = &compute_task,
+                                             .placement = &placement, .notifier = &source_notifier,
+                                             .compute = &compute_api});
+    ComputeManager destination(ComputeManagerOptions{.host = kDest},
+                               ComputeManagerDeps{.driver = dest_driver, .objects = objects,
+                                                  .tracker = dest_tracker, .clock = clock,
+                                                  .compute_task = &compute_task,
+                                                  .placement = &placement,
+                                                  .notifier = &dest_notifier,
+                                                  .compute = &compute_api});
+    auto instance = Active();
+    auto [migration, args] = StartResize(instance, BiggerFlavor());
+    destination.PrepResize(ctx, args);
+    source.ResizeInstance(ctx, casts.Next("resize_instance").second);
+    destination.FinishResize(ctx, casts.Next("finish_resize").second);
+    auto finished = cell.GetMigration(migration.uuid());
+    finished.set_status("reverting");
+    cell.PutMigration(finished);
+    destination.RevertResize(ctx, ActionArgs(instance.uuid(), task_states::kResizeReverting,
+                                             {{"migration", objects::ToPrimitive(finished)},
+                                              {"request_spec", nullptr}}));
+    source.FinishRevertResize(ctx, casts.Next("finish_revert_resize").second);
+
+    // A second resize, confirmed this time.
+    instance = *cell.Get(instance.uuid());
+    auto [second, second_args] = StartResize(instance, BiggerFlavor());
+    destination.PrepResize(ctx, second_args);
+    source.ResizeInstance(ctx, casts.Next("resize_instance").second);
+    destination.FinishResize(ctx, casts.Next("finish_resize").second);
+    auto confirming = cell.GetMigration(second.uuid());
+    confirming.set_status("confirming");
+    source.ConfirmResize(ctx, {{"instance", objects::ToPrimitive(*cell.Get(instance.uuid()))},
+                               {"migration", objects::ToPrimitive(confirming)}});
+
+    const std::vector<std::string> expected{
+        "instance.resize_prep.start",    "instance.resize_prep.end",
+        "instance.resize.start",         "instance.resize.end",
+        "instance.resize_finish.start",  "instance.resize_finish.end",
+        "instance.resize_revert.start",  "instance.resize_revert.end",
+        "instance.resize_confirm.start", "instance.resize_confirm.end"};
+    auto seen = [&](const std::string& event) {
+        std::lock_guard lock(mutex);
+        for (const auto& body : bodies) {
+            if (body.find("\\\"" + event + "\\\"") != std::string::npos ||
+                body.find("\"" + event + "\"") != std::string::npos) {
+                return true;
+            }
+        }
+        return false;
+    };
+    for (const auto& event : expected) {
+        bool found = false;
+        for (int i = 0; i < 100 && !found; ++i) {
+            found = seen(event);
+            if (!found) std::this_thread::sleep_for(20ms);
+        }
+        CHECK_MESSAGE(found, event);
+    }
+    CHECK_FALSE(seen("instance.resize.error"));
 }
 
 TEST_CASE_FIXTURE(ResizeFixture, "a destination without room reschedules the resize with the allocations given back") {
