@@ -24,6 +24,8 @@
 #include "nova/conf/upgrade_levels.hpp"
 #include "nova/rpc/notifier.hpp"
 #include "nova/rpc/transport.hpp"
+#include "nova/compute/rpcapi.hpp"
+#include "nova/service/service_record.hpp"
 #include "nova/scheduler/rpcapi.hpp"
 #include "nova/service/launcher.hpp"
 #include "nova/service/service.hpp"
@@ -78,6 +80,23 @@ int main(int argc, char** argv) {
         conductor::ComputeTaskRpcApi compute_task(transport, upgrade_levels, messaging);
         conductor::ResourceReportRpcApi placement(transport);
         scheduler::SchedulerRpcApi scheduler_api(transport, upgrade_levels, messaging);
+        // [upgrade_levels] compute = auto: the oldest nova-compute, asked through the
+        // conductor; a conductor not up yet leaves the cap at this service's own version.
+        compute::ComputeRpcApi compute_api(
+            transport, upgrade_levels, messaging, [&conductor_api, &logger]() -> std::int64_t {
+                try {
+                    const Json v = conductor_api.ObjectClassActionVersions(
+                        RequestContext::Admin(), "Service", "get_minimum_version",
+                        {{"Service", "1.22"}}, Json::array({"nova-compute"}), Json::object());
+                    if (v.is_number_integer() && v.get<std::int64_t>() > 0) {
+                        return v.get<std::int64_t>();
+                    }
+                } catch (const std::exception& e) {
+                    NOVA_LOG_WARN(logger, log::kNoContext,
+                                  "Could not read the minimum nova-compute version: {}", e.what());
+                }
+                return service::kServiceVersion;
+            });
         compute::ConductorObjects objects(conductor_api);
         compute::ConductorResourceReporter reporter(objects, placement);
         compute::ConductorServiceRecords records(objects);
@@ -104,7 +123,11 @@ int main(int argc, char** argv) {
                 .update_resources_interval =
                     std::chrono::seconds(driver_config.compute.update_resources_interval),
                 .sync_power_state_interval =
-                    std::chrono::seconds(driver_config.compute.sync_power_state_interval)};
+                    std::chrono::seconds(driver_config.compute.sync_power_state_interval),
+                .instance_build_timeout =
+                    std::chrono::seconds(driver_config.compute.instance_build_timeout),
+                .scheduler_instance_sync_interval = std::chrono::seconds(
+                    driver_config.compute.scheduler_instance_sync_interval)};
             c->manager = std::make_unique<compute::ComputeManager>(
                 options, compute::ComputeManagerDeps{.driver = *c->driver,
                                                      .objects = objects,
@@ -113,7 +136,8 @@ int main(int argc, char** argv) {
                                                      .compute_task = &compute_task,
                                                      .placement = &placement,
                                                      .scheduler = &scheduler_api,
-                                                     .notifier = c->notifier.get()});
+                                                     .notifier = c->notifier.get(),
+                                                     .compute = &compute_api});
             // Many hosts in one process share the executor: a few workers each.
             const int workers = hosts.size() > 1 ? 2 : 0;
             c->service = std::make_unique<service::Service>(

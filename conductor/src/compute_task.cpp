@@ -186,6 +186,84 @@ void ComputeTaskManager::BuryInCell0(const RequestContext& context,
     }
 }
 
+int ComputeTaskManager::ReapOrphanedBuilds(const RequestContext& context) {
+    const auto timeout = options_.orphaned_build_timeout;
+    if (timeout.count() <= 0) return 0;
+    const auto cutoff = std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()) - timeout;
+    auto older = [&](const google::protobuf::Timestamp& created) { return created.seconds() < cutoff.count(); };
+    const auto error = [&](const std::string& uuid) {
+        return BuildAbortException(
+            {{"instance_uuid", uuid},
+             {"reason", fmt::format("the build did not reach a compute host within {} seconds (its conductor "
+                                    "stopped mid-build)",
+                                    timeout.count())}});
+    };
+    int reaped = 0;
+    db::BuildRequestStore requests(api_, clock_);
+    scheduler::Placement placement(api_, clock_);
+    for (const auto& build_request : requests.GetAll()) {
+        if (!build_request.has_created_at() || !older(build_request.created_at())) continue;
+        const std::string& uuid = build_request.instance_uuid();
+        // Whoever deletes the BuildRequest owns the outcome: a live conductor that gets there
+        // later finds it gone and undoes its own work (the user-deleted path).
+        try {
+            requests.Destroy(uuid);
+        } catch (const BuildRequestNotFound&) {
+            continue;
+        }
+        const auto e = error(uuid);
+        std::optional<objects::CellMapping> cell;
+        try {
+            cell = cells_.ForInstance(uuid);
+        } catch (const NovaError&) {
+        }
+        bool handled = false;
+        if (cell && cell->uuid() != db::kCell0Uuid) {
+            db::Pool& pool = cells_.Get(*cell);
+            try {
+                auto instance = db::InstanceStore(pool, clock_).GetByUuid(uuid);
+                SetErrorWithFault(context, pool, instance, e);
+                handled = true;
+            } catch (const InstanceNotFound&) {
+            }
+        }
+        if (!handled) BuryInCell0(context, {build_request}, e);
+        placement.RemoveClaim(uuid);
+        NOVA_LOG_WARN(Logger(), context, "orphaned build of instance {} failed after {} s", uuid, timeout.count());
+        ++reaped;
+    }
+    // Instances created in a cell whose build_and_run_instance never reached a compute.
+    for (const auto& mapping : db::CellMappingStore(api_, clock_).GetAll()) {
+        if (mapping.uuid() == db::kCell0Uuid) continue;
+        db::Pool& pool = cells_.Get(mapping);
+        db::InstanceStore instances(pool, clock_);
+        db::InstanceFilters filters;
+        filters.vm_states = {"building"};
+        for (auto& instance : instances.GetByFilters(filters)) {
+            if (objects::IsSet(instance, "host") && !objects::IsNull(instance, "host") && !instance.host().empty()) {
+                continue;  // a compute has it
+            }
+            if (!instance.has_created_at() || !older(instance.created_at())) continue;
+            try {
+                requests.GetByInstanceUuid(instance.uuid());
+                continue;  // still a BuildRequest: handled above once it is old enough
+            } catch (const BuildRequestNotFound&) {
+            }
+            try {
+                SetErrorWithFault(context, pool, instance, error(instance.uuid()));
+            } catch (const NovaError& e) {
+                // It moved on meanwhile (a compute claimed it, the user deleted it).
+                NOVA_LOG_DEBUG(Logger(), context, "instance {} changed while being reaped: {}", instance.uuid(),
+                               e.message());
+                continue;
+            }
+            placement.RemoveClaim(instance.uuid());
+            ++reaped;
+        }
+    }
+    return reaped;
+}
+
 void ComputeTaskManager::ScheduleAndBuildInstances(
     const RequestContext& context, std::vector<objects::BuildRequest> build_requests,
     std::vector<objects::RequestSpec> request_specs, const Json& image, const Json& admin_password,

@@ -6,6 +6,7 @@
 #include "nova/common/log.hpp"
 #include "nova/conductor/manager.hpp"
 #include "nova/conf/bootstrap.hpp"
+#include "nova/conf/compute.hpp"
 #include "nova/conf/database.hpp"
 #include "nova/conf/default.hpp"
 #include "nova/conf/messaging.hpp"
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
     auto upgrade_levels = conf::LoadOrExit<conf::UpgradeLevelsOptions>(program);
     auto scheduler_options = conf::LoadOrExit<conf::SchedulerOptions>(program);
     auto quota = conf::LoadOrExit<conf::QuotaOptions>(program);
+    const auto compute_defaults = conf::LoadOrExit<conf::ComputeDefaultOptions>(program);
     if (!messaging.transport_url || !api_database.connection || !cell_database.connection) {
         NOVA_LOG_ERROR(logger, log::kNoContext,
                        "nova-conductor needs [DEFAULT] transport_url, [api_database] connection and "
@@ -53,7 +55,9 @@ int main(int argc, char** argv) {
             *api_pool, cells, clock, scheduler_api, compute_api,
             {.host = defaults.host,
              .max_attempts = scheduler_options.max_attempts,
-             .quota_defaults = quota.Limits()});
+             .quota_defaults = quota.Limits(),
+             .orphaned_build_timeout = std::chrono::seconds(
+                 compute_defaults.instance_build_timeout > 0 ? compute_defaults.instance_build_timeout : 1800)});
         conductor::ConductorManager manager(*api_pool, *cell_pool, clock, &compute_task);
         service::DbServiceRecords records(services);
         service::Service svc({.host = defaults.host,

@@ -1,5 +1,7 @@
 // The conductor's object API: Nova's ConductorManager.object_class_action_versions,
 // object_action and object_backport_versions over our stores (nova/conductor/manager.py).
+#include <algorithm>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <optional>
@@ -590,6 +592,21 @@ std::vector<rpc::Endpoint> ConductorManager::Endpoints() {
     std::vector<rpc::Endpoint> endpoints{object_api_.Endpoint(), resource_report_.Endpoint()};
     if (compute_task_ != nullptr) endpoints.push_back(compute_task_->Endpoint());
     return endpoints;
+}
+
+void ConductorManager::AddPeriodicTasks(service::PeriodicTasks& tasks) {
+    if (compute_task_ == nullptr) return;
+    const auto timeout = compute_task_->orphaned_build_timeout();
+    if (timeout.count() <= 0) return;
+    const auto spacing = std::min<std::chrono::seconds>(timeout, std::chrono::seconds(60));
+    tasks.Add("_reap_orphaned_builds", spacing, [this] {
+        try {
+            compute_task_->ReapOrphanedBuilds(RequestContext::Admin());
+        } catch (const std::exception& e) {
+            NOVA_LOG_WARN(log::Get("nova.conductor.manager"), log::kNoContext,
+                          "orphaned build sweep failed: {}", e.what());
+        }
+    });
 }
 
 }  // namespace nova::conductor

@@ -1,4 +1,4 @@
-// nova_cpp_placement 1.0: inventory reports and allocation removal for computes.
+// nova_cpp_placement 1.1: inventory reports, allocation removal and moves for computes.
 #include "nova/conductor/resource_report.hpp"
 
 #include <string>
@@ -68,14 +68,29 @@ void ResourceReport::DeleteAllocationForInstance(const RequestContext& /*context
     scheduler::Placement(api_, clock_).RemoveClaim(instance_uuid);
 }
 
+bool ResourceReport::MoveAllocations(const RequestContext& context, const std::string& source_consumer,
+                                     const std::string& target_consumer) {
+    const bool moved =
+        scheduler::Placement(api_, clock_).MoveAllocations(source_consumer, target_consumer, /*replace_target=*/true);
+    if (!moved) {
+        NOVA_LOG_INFO(Logger(), context, "consumer {} holds no allocations to move to {}", source_consumer,
+                      target_consumer);
+    }
+    return moved;
+}
+
 rpc::Endpoint ResourceReport::Endpoint() {
-    rpc::Endpoint endpoint("nova_cpp_placement", "1.0");
+    rpc::Endpoint endpoint("nova_cpp_placement", "1.1");
     endpoint.Add("report_inventory", [this](const RequestContext& ctx, const Json& a) {
         return Json(ReportInventory(ctx, a.at("provider_uuid").get<std::string>(),
                                     a.at("provider_name").get<std::string>(), a.at("inventories")));
     });
     endpoint.AddCast("delete_allocation_for_instance", [this](const RequestContext& ctx, const Json& a) {
         DeleteAllocationForInstance(ctx, a.at("instance_uuid").get<std::string>());
+    });
+    endpoint.Add("move_allocations", [this](const RequestContext& ctx, const Json& a) {
+        return Json(MoveAllocations(ctx, a.at("source_consumer").get<std::string>(),
+                                    a.at("target_consumer").get<std::string>()));
     });
     return endpoint;
 }

@@ -179,4 +179,13 @@ void ResourceReportRpcApi::DeleteAllocationForInstance(const RequestContext& con
     client_.Call(context, "delete_allocation_for_instance", {{"instance_uuid", instance_uuid}});
 }
 
+bool ResourceReportRpcApi::MoveAllocations(const RequestContext& context,
+                                           const std::string& source_consumer,
+                                           const std::string& target_consumer) const {
+    auto reply = client_.Prepare({.version = "1.1"})
+                     .Call(context, "move_allocations",
+                           {{"source_consumer", source_consumer}, {"target_consumer", target_consumer}});
+    return reply.is_boolean() && reply.get<bool>();
+}
+
 }  // namespace nova::conductor

@@ -78,3 +78,39 @@ TEST_CASE("report_inventory creates the provider and replaces inventories, and a
     CHECK_THROWS(client.ReportInventory(ctx, rp, "node-1", bad));
     server.Stop();
 }
+
+TEST_CASE("move_allocations (1.1) hands a migration's allocations back to the instance, replacing its own") {
+    ScratchDatabase api(ScratchDatabase::Schema::kApi);
+    ScratchDatabase cell(ScratchDatabase::Schema::kMain);
+    conductor::ConductorManager manager(api.pool(), cell.pool(), cell.clock());
+    auto transport = rpc::MakeTransport("fake:///" + GenerateUuid(), rpc::TransportOptions{});
+    rpc::Server server(transport, {.topic = conductor::kTopic, .server = "cond-1"}, manager.Endpoints(), 2);
+    server.Start();
+    conductor::ResourceReportRpcApi client(transport);
+    auto ctx = RequestContext::Admin();
+    std::map<std::string, conductor::InventoryRecord> inv{{"VCPU", {.total = 8, .max_unit = 8}},
+                                                          {"MEMORY_MB", {.total = 8192, .max_unit = 8192}}};
+    const std::string source = GenerateUuid();
+    const std::string dest = GenerateUuid();
+    client.ReportInventory(ctx, source, "source", inv);
+    client.ReportInventory(ctx, dest, "dest", inv);
+    scheduler::Placement placement(api.pool(), api.clock());
+    const std::string instance = GenerateUuid();
+    const std::string migration = GenerateUuid();
+    // A resize in flight: the migration holds the source, the instance the destination.
+    REQUIRE(placement.Claim(migration, "p", "u", source, {{"VCPU", 1}, {"MEMORY_MB", 512}}));
+    REQUIRE(placement.Claim(instance, "p", "u", dest, {{"VCPU", 2}, {"MEMORY_MB", 1024}}));
+
+    CHECK(client.MoveAllocations(ctx, migration, instance));
+    auto held = placement.GetAllocations(instance);
+    REQUIRE(held.size() == 1);
+    CHECK(held.begin()->first == source);
+    CHECK(held.begin()->second.at("VCPU") == 1);
+    CHECK(placement.GetAllocations(migration).empty());
+    auto dest_usage = placement.GetUsages(dest);
+    CHECK((dest_usage.count("VCPU") == 0 || dest_usage.at("VCPU") == 0));
+    // Nothing left to move: false, and the instance keeps what it has.
+    CHECK_FALSE(client.MoveAllocations(ctx, migration, instance));
+    CHECK(placement.GetAllocations(instance).size() == 1);
+    server.Stop();
+}

@@ -429,7 +429,7 @@ void Placement::RemoveClaim(const std::string& consumer_uuid) {
 }
 
 bool Placement::MoveAllocations(const std::string& source_consumer,
-                                const std::string& target_consumer) {
+                                const std::string& target_consumer, bool replace_target) {
     for (int attempt = 1; attempt <= kClaimAttempts; ++attempt) {
         const auto now = Now(clock_);
         try {
@@ -438,9 +438,15 @@ bool Placement::MoveAllocations(const std::string& source_consumer,
                                       {source_consumer});
                 auto providers = ConsumerProviders(s, source_consumer);
                 if (source.empty() || providers.empty()) return false;
-                if (!s.Query("SELECT 1 AS x FROM `allocations` WHERE `consumer_id` = ? LIMIT 1",
-                             {target_consumer})
-                         .empty()) {
+                if (replace_target) {
+                    auto target = ConsumerProviders(s, target_consumer);
+                    if (!target.empty()) {
+                        providers.insert(target.begin(), target.end());
+                        s.Execute("DELETE FROM `allocations` WHERE `consumer_id` = ?", {target_consumer});
+                    }
+                } else if (!s.Query("SELECT 1 AS x FROM `allocations` WHERE `consumer_id` = ? LIMIT 1",
+                                    {target_consumer})
+                                .empty()) {
                     throw AllocationMoveFailed({{"source_consumer", source_consumer},
                                                 {"target_consumer", target_consumer},
                                                 {"error", "target consumer has allocations"}});

@@ -62,6 +62,17 @@ void ComputeDefaultOptions::Declare(Schema<ComputeDefaultOptions>& s) {
     s.Opt("update_resources_interval", &ComputeDefaultOptions::update_resources_interval, 0,
           "Seconds between runs of the resource audit (update_available_resource); 0 runs it "
           "at the default periodic interval (60 s), a negative value disables it.");
+    s.Opt("instance_build_timeout", &ComputeDefaultOptions::instance_build_timeout, 0,
+          "Seconds an instance may stay in BUILD before it is put in ERROR: nova-compute "
+          "checks the instances on its host every minute, nova-conductor the builds that "
+          "never reached a compute (a conductor that died mid-build). 0: nova-compute does "
+          "not check, and nova-conductor reaps orphaned builds after 1800 s.")
+        .Min(0);
+    s.Opt("scheduler_instance_sync_interval",
+          &ComputeDefaultOptions::scheduler_instance_sync_interval, 120,
+          "Seconds between the compute's reports of the instance uuids on its host to the "
+          "schedulers (sync_instance_info), which correct their host views with it; a "
+          "value <= 0 disables the report.");
     s.Opt("shutdown_timeout", &ComputeDefaultOptions::shutdown_timeout, 60,
           "Seconds to wait for a guest to shut down cleanly before it is powered off; 0 "
           "powers it off at once.")

@@ -95,6 +95,15 @@ std::vector<objects::Instance> ConductorObjects::InstancesByHost(
     return {list.objects().begin(), list.objects().end()};
 }
 
+std::vector<objects::Migration> ConductorObjects::MigrationsInProgress(
+    const RequestContext& context, const std::string& host, const std::string& node) {
+    Json result = ClassAction(context, *objects::MigrationList::descriptor(),
+                              "get_in_progress_and_error", Json::array({host, node}),
+                              Json::object());
+    auto list = ObjectFrom<objects::MigrationList>(result);
+    return {list.objects().begin(), list.objects().end()};
+}
+
 void ConductorObjects::SaveInstance(const RequestContext& context, objects::Instance& instance,
                                     std::optional<Json> expected_task_state) {
     Json kwargs = Json::object();

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -18,8 +19,10 @@
 #include "nova/objects/instance_action.pb.h"
 #include "nova/objects/instance_fault.pb.h"
 #include "nova/rpc/client.hpp"
+#include "nova/rpc/notifier.hpp"
 #include "nova/rpc/server.hpp"
 #include "nova/rpc/transport.hpp"
+#include "nova/scheduler/rpcapi.hpp"
 #include "nova/virt/fake_driver.hpp"
 
 using namespace std::chrono_literals;
@@ -50,7 +53,18 @@ public:
             std::lock_guard lock(mutex_);
             reschedules.push_back(args);
         });
-        rpc::Endpoint placement("nova_cpp_placement", "1.0");
+        compute_task.AddCast("migrate_server", [this](const RequestContext&, const Json& args) {
+            std::lock_guard lock(mutex_);
+            resize_reschedules.push_back(args);
+            arrived_.notify_all();
+        });
+        rpc::Endpoint placement("nova_cpp_placement", "1.1");
+        placement.Add("move_allocations", [this](const RequestContext&, const Json& args) {
+            std::lock_guard lock(mutex_);
+            moved_allocations.emplace_back(args.at("source_consumer").get<std::string>(),
+                                           args.at("target_consumer").get<std::string>());
+            return Json(true);
+        });
         placement.Add("report_inventory", [this](const RequestContext&, const Json& args) {
             std::lock_guard lock(mutex_);
             inventories.push_back(args);
@@ -97,8 +111,32 @@ public:
     std::vector<Json> reschedules;
     std::vector<Json> inventories;
     std::vector<std::string> deleted_allocations;
-    std::optional<objects::ComputeNode> node;
+    std::vector<std::pair<std::string, std::string>> moved_allocations;  // (source, target)
+    std::vector<Json> resize_reschedules;
+    std::map<std::string, objects::Migration> migrations;
+    std::optional<objects::ComputeNode> node;  // the first host's
+    std::map<std::string, objects::ComputeNode> nodes;  // by host
     int node_saves = 0;
+
+    void PutMigration(const objects::Migration& migration) {
+        std::lock_guard lock(mutex_);
+        migrations[migration.uuid()] = migration;
+    }
+    objects::Migration GetMigration(const std::string& uuid) {
+        std::lock_guard lock(mutex_);
+        return migrations.at(uuid);
+    }
+    std::vector<std::string> FinishedEvents() {
+        std::lock_guard lock(mutex_);
+        std::vector<std::string> out;
+        for (const auto& [name, exc] : events) out.push_back(name + (exc.is_null() ? "" : ":" + exc.get<std::string>()));
+        return out;
+    }
+    Json WaitResizeReschedule() {
+        std::unique_lock lock(mutex_);
+        REQUIRE(arrived_.wait_for(lock, 10s, [&] { return !resize_reschedules.empty(); }));
+        return resize_reschedules.front();
+    }
 
 private:
     Json ObjectAction(const Json& args) {
@@ -136,7 +174,9 @@ private:
             }
             for (const auto& field : objinst.value("nova_object.changes", Json::array())) {
                 const std::string f = field;
-                objects::FieldFromPrimitive(stored, f, objects::FieldToPrimitive(incoming, f));
+                const Json value = objects::FieldToPrimitive(incoming, f);
+                objects::Unset(stored, f);  // a dict is replaced, not merged
+                objects::FieldFromPrimitive(stored, f, value);
             }
             saved_task_states.push_back(TaskOf(stored));
             return Json::array({Json::object(), nullptr});
@@ -145,12 +185,25 @@ private:
             faults.push_back(objects::FromPrimitiveAs<objects::InstanceFault>(objinst));
             return Json::array({Json{{"id", static_cast<int>(faults.size())}}, nullptr});
         }
+        if (name == "Migration") {
+            REQUIRE(method == "save");
+            auto incoming = objects::FromPrimitiveAs<objects::Migration>(objinst);
+            auto& stored = migrations[incoming.uuid()];
+            if (stored.uuid().empty()) stored = incoming;
+            for (const auto& field : objinst.value("nova_object.changes", Json::array())) {
+                const std::string f = field;
+                objects::FieldFromPrimitive(stored, f, objects::FieldToPrimitive(incoming, f));
+            }
+            return Json::array({Json::object(), nullptr});
+        }
         if (name == "ComputeNode") {
             if (method == "create") {
-                node = objects::FromPrimitiveAs<objects::ComputeNode>(objinst);
-                node->set_id(1);
-                node->set_uuid(GenerateUuid());
-                return Json::array({Json{{"id", 1}, {"uuid", node->uuid()}}, nullptr});
+                auto created = objects::FromPrimitiveAs<objects::ComputeNode>(objinst);
+                created.set_id(static_cast<std::int64_t>(nodes.size()) + 1);
+                created.set_uuid(GenerateUuid());
+                nodes[created.host()] = created;
+                if (!node) node = created;
+                return Json::array({Json{{"id", created.id()}, {"uuid", created.uuid()}}, nullptr});
             }
             ++node_saves;
             return Json::array({Json::object(), nullptr});
@@ -182,8 +235,24 @@ private:
             return objects::ToPrimitive(list);
         }
         if (name == "ComputeNode.get_by_host_and_nodename") {
-            if (!node) throw ComputeHostNotFound({{"host", args.at("args")[0].get<std::string>()}});
-            return objects::ToPrimitive(*node);
+            const auto host = args.at("args")[0].get<std::string>();
+            auto it = nodes.find(host);
+            if (it == nodes.end()) throw ComputeHostNotFound({{"host", host}});
+            return objects::ToPrimitive(it->second);
+        }
+        if (name == "MigrationList.get_in_progress_and_error") {
+            const auto host = args.at("args")[0].get<std::string>();
+            const auto node_name = args.at("args")[1].get<std::string>();
+            objects::MigrationList list;
+            objects::SetEmpty(list, "objects");
+            for (const auto& [uuid, m] : migrations) {
+                if (m.status() == "confirmed" || m.status() == "reverted") continue;
+                if ((m.source_compute() == host && m.source_node() == node_name) ||
+                    (m.dest_compute() == host && m.dest_node() == node_name)) {
+                    *list.add_objects() = m;
+                }
+            }
+            return objects::ToPrimitive(list);
         }
         if (name == "Instance.get_by_uuid") {
             auto it = instances.find(args.at("kwargs").at("uuid").get<std::string>());
@@ -194,7 +263,65 @@ private:
         return Json();
     }
 
+    std::condition_variable arrived_;
     std::unique_ptr<rpc::Server> server_;
+};
+
+// What the computes cast to each other (compute.<host>), recorded instead of served so that
+// a test runs each step of a resize itself.
+class ComputeCasts {
+public:
+    ComputeCasts(std::shared_ptr<rpc::Transport> transport, const std::vector<std::string>& hosts) {
+        for (const auto& host : hosts) {
+            rpc::Endpoint endpoint(std::nullopt, "6.1");
+            for (const char* method : {"prep_resize", "resize_instance", "finish_resize",
+                                       "confirm_resize", "revert_resize", "finish_revert_resize"}) {
+                endpoint.AddCast(method, [this, host, method](const RequestContext&, const Json& args) {
+                    std::lock_guard lock(mutex_);
+                    casts_.push_back({host, method, args});
+                    arrived_.notify_all();
+                });
+            }
+            servers_.push_back(std::make_unique<rpc::Server>(
+                transport, rpc::ServerTarget{.topic = "compute", .server = host},
+                std::vector<rpc::Endpoint>{endpoint}, 1));
+            servers_.back()->Start();
+        }
+    }
+    ~ComputeCasts() {
+        for (auto& server : servers_) server->Stop();
+    }
+    // Waits for the next cast of `method` and returns (host, args).
+    std::pair<std::string, Json> Next(const std::string& method) {
+        std::unique_lock lock(mutex_);
+        Cast found;
+        REQUIRE(arrived_.wait_for(lock, 10s, [&] {
+            for (auto it = casts_.begin(); it != casts_.end(); ++it) {
+                if (it->method == method) {
+                    found = *it;
+                    casts_.erase(it);
+                    return true;
+                }
+            }
+            return false;
+        }));
+        return {found.host, found.args};
+    }
+    std::size_t Pending() {
+        std::lock_guard lock(mutex_);
+        return casts_.size();
+    }
+
+private:
+    struct Cast {
+        std::string host;
+        std::string method;
+        Json args;
+    };
+    std::mutex mutex_;
+    std::condition_variable arrived_;
+    std::vector<Cast> casts_;
+    std::vector<std::unique_ptr<rpc::Server>> servers_;
 };
 
 objects::Instance NewInstance(std::map<std::string, std::string> system_metadata = {}) {
@@ -239,6 +366,7 @@ struct Fixture {
     conductor::ConductorRpcApi conductor_api{transport, levels};
     conductor::ComputeTaskRpcApi compute_task{transport, levels, messaging};
     conductor::ResourceReportRpcApi placement{transport};
+    ComputeRpcApi compute_api{transport, levels, messaging};
     ConductorObjects objects{conductor_api};
     ConductorResourceReporter reporter{objects, placement};
     ManualClock clock;
@@ -251,7 +379,8 @@ struct Fixture {
                                               .tracker = tracker,
                                               .clock = clock,
                                               .compute_task = &compute_task,
-                                              .placement = &placement}};
+                                              .placement = &placement,
+                                              .compute = &compute_api}};
     RequestContext ctx = RequestContext::Admin();
 
     Fixture() {
@@ -510,7 +639,18 @@ TEST_CASE_FIXTURE(Fixture, "the power-state sync records a guest that stopped by
     driver.SetPowerStateForTest(instance.uuid(), virt::PowerState::kShutdown);
     manager.SyncPowerStates(ctx);
     CHECK(cell.Get(instance.uuid())->vm_state() == "stopped");
+    CHECK(TaskOf(*cell.Get(instance.uuid())) == "None");
     CHECK(cell.Get(instance.uuid())->power_state() == virt::power_state::SHUTDOWN);
+    // Through the stop path: powering-off, then the stop operation and its event.
+    const auto& saved = cell.saved_task_states;
+    CHECK(std::find(saved.begin(), saved.end(), "powering-off") != saved.end());
+    CHECK(cell.FinishedEvents().back() == "compute_stop_instance");
+
+    // A guest running behind a STOPPED record is forced off.
+    driver.PowerOn(ctx, instance, {}, {});
+    manager.SyncPowerStates(ctx);
+    CHECK(cell.Get(instance.uuid())->vm_state() == "stopped");
+    CHECK(driver.GetInfo(instance).state == virt::PowerState::kShutdown);
 }
 
 TEST_CASE_FIXTURE(Fixture, "update_available_resource reports the node once and then only changes") {
@@ -590,6 +730,499 @@ TEST_CASE_FIXTURE(Fixture, "the manager serves the compute API and baseapi over 
     auto pong = base.Call(ctx, "ping", {{"arg", "x"}});
     CHECK(pong.at("service") == "nova-compute");
     server.Stop();
+}
+
+
+TEST_CASE("an instance still building past instance_build_timeout goes to ERROR with a fault") {
+    Fixture f;
+    ComputeManager manager(ComputeManagerOptions{.host = kHost, .instance_build_timeout = std::chrono::seconds(300)},
+                           ComputeManagerDeps{.driver = f.driver,
+                                              .objects = f.objects,
+                                              .tracker = f.tracker,
+                                              .clock = f.clock,
+                                              .placement = &f.placement});
+    auto stuck = NewInstance();
+    stuck.set_host(kHost);
+    stuck.mutable_created_at()->set_seconds(1700000000 - 10);
+    f.cell.Put(stuck);
+    auto fresh = NewInstance();
+    fresh.set_host(kHost);
+    fresh.mutable_created_at()->set_seconds(1700000000 - 10);
+    f.cell.Put(fresh);
+    auto active = f.Active();
+
+    CHECK(manager.CheckInstanceBuildTime(f.ctx) == 0);  // not old enough yet
+    f.clock.Advance(std::chrono::seconds(400));
+    f.cell.Put([&] {
+        auto i = *f.cell.Get(fresh.uuid());
+        i.mutable_created_at()->set_seconds(1700000000 + 350);
+        return i;
+    }());
+    CHECK(manager.CheckInstanceBuildTime(f.ctx) == 1);
+    CHECK(f.cell.Get(stuck.uuid())->vm_state() == "error");
+    CHECK(f.cell.Get(fresh.uuid())->vm_state() == "building");
+    CHECK(f.cell.Get(active.uuid())->vm_state() == "active");
+    REQUIRE(f.cell.faults.size() == 1);
+    CHECK(f.cell.faults[0].message().find("timed out") != std::string::npos);
+    CHECK(f.cell.deleted_allocations.back() == stuck.uuid());
+}
+
+TEST_CASE_FIXTURE(Fixture, "the schedulers get the host's instances at start and its uuids periodically") {
+    std::mutex mutex;
+    std::condition_variable arrived;
+    std::vector<std::pair<std::string, Json>> got;
+    rpc::Endpoint endpoint(std::nullopt, "4.5");
+    for (const char* method : {"update_instance_info", "sync_instance_info"}) {
+        endpoint.AddCast(method, [&, method](const RequestContext&, const Json& args) {
+            std::lock_guard lock(mutex);
+            got.emplace_back(method, args);
+            arrived.notify_all();
+        });
+    }
+    rpc::Server server(transport, rpc::ServerTarget{.topic = "scheduler", .server = "sched1"},
+                       std::vector<rpc::Endpoint>{endpoint}, 1);
+    server.Start();
+    scheduler::SchedulerRpcApi scheduler_api(transport, levels, messaging);
+    auto a = Active();
+    auto b = Active();
+    ComputeManager with_scheduler(ComputeManagerOptions{.host = kHost},
+                                  ComputeManagerDeps{.driver = driver,
+                                                     .objects = objects,
+                                                     .tracker = tracker,
+                                                     .clock = clock,
+                                                     .scheduler = &scheduler_api});
+    with_scheduler.InitHost();
+    with_scheduler.SyncSchedulerInstanceInfo(ctx);
+    std::unique_lock lock(mutex);
+    REQUIRE(arrived.wait_for(lock, 10s, [&] { return got.size() >= 2; }));
+    std::map<std::string, Json> by_method(got.begin(), got.end());
+    CHECK(by_method.at("update_instance_info").at("host_name") == kHost);
+    CHECK(by_method.at("update_instance_info").at("instance_info").at("nova_object.data").at("objects").size() == 2);
+    CHECK(by_method.at("sync_instance_info").at("host_name") == kHost);
+    auto uuids = by_method.at("sync_instance_info").at("instance_uuids").get<std::vector<std::string>>();
+    std::sort(uuids.begin(), uuids.end());
+    std::vector<std::string> expected{a.uuid(), b.uuid()};
+    std::sort(expected.begin(), expected.end());
+    CHECK(uuids == expected);
+    lock.unlock();
+    server.Stop();
+}
+
+// --- resize and cold migration ---------------------------------------------------------------
+
+constexpr const char* kDest = "compute2";
+
+objects::Flavor BiggerFlavor() {
+    objects::Flavor flavor;
+    flavor.set_id(2);
+    flavor.set_flavorid("2");
+    flavor.set_name("m1.small");
+    flavor.set_vcpus(2);
+    flavor.set_memory_mb(128);
+    flavor.set_root_gb(2);
+    flavor.set_ephemeral_gb(0);
+    flavor.set_swap(0);
+    return flavor;
+}
+
+// Fixture's manager is the source (compute1); this adds the destination (compute2) and the
+// recorded compute-to-compute casts.
+struct ResizeFixture : Fixture {
+    ManualClock dest_clock;
+    virt::FakeDriverOptions dest_options = [] {
+        virt::FakeDriverOptions o;
+        return o;
+    }();
+    virt::FakeDriver dest_driver{dest_options, clock, [](std::chrono::duration<double>) {}};
+    ResourceTracker dest_tracker{[] {
+                                     auto o = TrackerOptions();
+                                     o.host = kDest;
+                                     o.my_ip = "192.0.2.2";
+                                     return o;
+                                 }(),
+                                 dest_driver, reporter};
+    ComputeManager dest{ComputeManagerOptions{.host = kDest},
+                        ComputeManagerDeps{.driver = dest_driver,
+                                           .objects = objects,
+                                           .tracker = dest_tracker,
+                                           .clock = clock,
+                                           .compute_task = &compute_task,
+                                           .placement = &placement,
+                                           .compute = &compute_api}};
+    ComputeCasts casts{transport, {kHost, kDest}};
+
+    ResizeFixture() {
+        dest_driver.InitHost(kDest);
+        dest.UpdateAvailableResource(ctx, true);
+    }
+    std::string DestNode() { return dest_driver.GetAvailableNodes().front(); }
+
+    // The conductor's part: the migration record (pre-migrating), then prep_resize's args.
+    std::pair<objects::Migration, Json> StartResize(const objects::Instance& instance,
+                                                    const objects::Flavor& flavor,
+                                                    bool retry = false) {
+        objects::Migration migration;
+        migration.set_id(7);
+        migration.set_uuid(GenerateUuid());
+        migration.set_instance_uuid(instance.uuid());
+        migration.set_source_compute(instance.host());
+        migration.set_source_node(instance.node());
+        migration.set_old_instance_type_id(instance.flavor().id());
+        migration.set_new_instance_type_id(flavor.id());
+        migration.set_status("pre-migrating");
+        migration.set_migration_type(flavor.id() == instance.flavor().id() ? "migration" : "resize");
+        cell.PutMigration(migration);
+        Json filter_properties = Json::object();
+        if (retry) filter_properties["retry"] = {{"num_attempts", 1}, {"hosts", Json::array()}};
+        filter_properties["limits"] = Json::object();
+        Json args = ActionArgs(instance.uuid(), task_states::kResizePrep,
+                               {{"image", Json::object()},
+                                {"flavor", objects::ToPrimitive(flavor)},
+                                {"request_spec", nullptr},
+                                {"filter_properties", filter_properties},
+                                {"node", DestNode()},
+                                {"migration", objects::ToPrimitive(migration)},
+                                {"clean_shutdown", true},
+                                {"host_list", Json::array()}});
+        return {migration, args};
+    }
+
+    // prep_resize on the destination, resize_instance on the source, finish_resize on the
+    // destination: the instance ends RESIZED on compute2.
+    objects::Migration ResizeToDest(const objects::Instance& instance, const objects::Flavor& flavor) {
+        auto [migration, args] = StartResize(instance, flavor);
+        dest.PrepResize(ctx, args);
+        auto [to_source, resize_args] = casts.Next("resize_instance");
+        REQUIRE(to_source == kHost);
+        manager.ResizeInstance(ctx, resize_args);
+        auto [to_dest, finish_args] = casts.Next("finish_resize");
+        REQUIRE(to_dest == kDest);
+        dest.FinishResize(ctx, finish_args);
+        return cell.GetMigration(migration.uuid());
+    }
+};
+
+TEST_CASE_FIXTURE(ResizeFixture, "resize: prep_resize claims on the destination and casts resize_instance to the source") {
+    auto instance = Active();
+    auto [migration, args] = StartResize(instance, BiggerFlavor());
+    dest.PrepResize(ctx, args);
+
+    auto stored_migration = cell.GetMigration(migration.uuid());
+    CHECK(stored_migration.status() == "pre-migrating");
+    CHECK(stored_migration.dest_compute() == kDest);
+    CHECK(stored_migration.dest_node() == DestNode());
+    CHECK(stored_migration.dest_host() == "192.0.2.2");
+    auto stored = *cell.Get(instance.uuid());
+    CHECK(stored.new_flavor().id() == 2);
+    CHECK(stored.system_metadata().at("old_vm_state") == "active");
+    CHECK(TaskOf(stored) == "resize_prep");
+    // The destination holds the new flavor (2 vcpus, 128 MB) besides its reserved memory.
+    auto node = dest_tracker.GetComputeNode(DestNode());
+    REQUIRE(node);
+    CHECK(node->vcpus_used() == 2);
+    CHECK(node->memory_mb_used() == 512 + 128);
+    // The periodic audit keeps counting it (the in-progress migration, as Nova's).
+    dest.UpdateAvailableResource(ctx);
+    node = dest_tracker.GetComputeNode(DestNode());
+    CHECK(node->vcpus_used() == 2);
+    CHECK(node->memory_mb_used() == 512 + 128);
+    auto [host, resize_args] = casts.Next("resize_instance");
+    CHECK(host == kHost);
+    CHECK(resize_args.at("flavor").at("nova_object.data").at("id") == 2);
+    CHECK(resize_args.at("migration").at("nova_object.data").at("dest_compute") == kDest);
+    CHECK(cell.FinishedEvents().back() == "compute_prep_resize");
+}
+
+TEST_CASE_FIXTURE(ResizeFixture, "resize then confirm: RESIZED on the destination, then ACTIVE with the source cleaned up") {
+    auto instance = Active();
+    auto migration = ResizeToDest(instance, BiggerFlavor());
+
+    // After resize_instance + finish_resize.
+    CHECK(migration.status() == "finished");
+    auto stored = *cell.Get(instance.uuid());
+    CHECK(stored.vm_state() == "resized");
+    CHECK(TaskOf(stored) == "None");
+    CHECK(stored.host() == kDest);
+    CHECK(stored.node() == DestNode());
+    CHECK(stored.flavor().id() == 2);
+    CHECK(stored.instance_type_id() == 2);
+    CHECK(stored.vcpus() == 2);
+    CHECK(stored.memory_mb() == 128);
+    CHECK(stored.old_flavor().id() == 1);
+    CHECK(stored.new_flavor().id() == 2);
+    CHECK(stored.power_state() == virt::power_state::RUNNING);
+    // The source's guest is off, the destination's runs with the new flavor.
+    CHECK(driver.GetInfo(stored).state == virt::PowerState::kShutdown);
+    CHECK(dest_driver.GetInfo(stored).state == virt::PowerState::kRunning);
+    // Task states: resize_migrating, resize_migrated (source), resize_finish, None (dest).
+    const auto& saved = cell.saved_task_states;
+    CHECK(std::find(saved.begin(), saved.end(), "resize_migrating") != saved.end());
+    CHECK(std::find(saved.begin(), saved.end(), "resize_migrated") != saved.end());
+    CHECK(std::find(saved.begin(), saved.end(), "resize_finish") != saved.end());
+
+    // The API sets the migration to 'confirming' and casts confirm_resize to the source.
+    migration.set_status("confirming");
+    cell.PutMigration(migration);
+    manager.ConfirmResize(ctx, {{"instance", objects::ToPrimitive(stored)},
+                                {"migration", objects::ToPrimitive(migration)}});
+    CHECK(cell.GetMigration(migration.uuid()).status() == "confirmed");
+    stored = *cell.Get(instance.uuid());
+    CHECK(stored.vm_state() == "active");
+    CHECK(TaskOf(stored) == "None");
+    CHECK(stored.host() == kDest);
+    CHECK(objects::IsNull(stored, "old_flavor"));
+    CHECK(objects::IsNull(stored, "new_flavor"));
+    CHECK_FALSE(stored.system_metadata().contains("old_vm_state"));
+    CHECK(driver.ListInstanceUuids().empty());
+    // The migration's allocations (the source node's) are dropped.
+    CHECK(std::find(cell.deleted_allocations.begin(), cell.deleted_allocations.end(),
+                    migration.uuid()) != cell.deleted_allocations.end());
+    const auto events = cell.FinishedEvents();
+    for (const char* event : {"compute_prep_resize", "compute_resize_instance",
+                              "compute_finish_resize", "compute_confirm_resize"}) {
+        CHECK(std::find(events.begin(), events.end(), event) != events.end());
+    }
+    // A second confirm of a confirmed migration does nothing.
+    manager.ConfirmResize(ctx, {{"instance", objects::ToPrimitive(stored)},
+                                {"migration", objects::ToPrimitive(cell.GetMigration(migration.uuid()))}});
+    CHECK(cell.Get(instance.uuid())->vm_state() == "active");
+}
+
+TEST_CASE_FIXTURE(ResizeFixture, "resize then revert: the destination drops its guest and the source takes the instance back") {
+    auto instance = Active();
+    auto migration = ResizeToDest(instance, BiggerFlavor());
+    REQUIRE(migration.status() == "finished");
+
+    // The API: task_state resize_reverting, migration 'reverting', revert_resize to the dest.
+    migration.set_status("reverting");
+    cell.PutMigration(migration);
+    Json args = ActionArgs(instance.uuid(), task_states::kResizeReverting,
+                           {{"migration", objects::ToPrimitive(migration)}, {"request_spec", nullptr}});
+    dest.RevertResize(ctx, args);
+    CHECK(cell.GetMigration(migration.uuid()).status() == "reverted");
+    CHECK(dest_driver.ListInstanceUuids().empty());
+    auto [host, finish_args] = casts.Next("finish_revert_resize");
+    CHECK(host == kHost);
+
+    manager.FinishRevertResize(ctx, finish_args);
+    auto stored = *cell.Get(instance.uuid());
+    CHECK(stored.vm_state() == "active");
+    CHECK(TaskOf(stored) == "None");
+    CHECK(stored.host() == kHost);
+    CHECK(stored.node() == Node());
+    CHECK(stored.flavor().id() == 1);
+    CHECK(stored.instance_type_id() == 1);
+    CHECK(stored.vcpus() == 1);
+    CHECK(objects::IsNull(stored, "old_flavor"));
+    CHECK(objects::IsNull(stored, "new_flavor"));
+    CHECK(stored.power_state() == virt::power_state::RUNNING);
+    CHECK(driver.GetInfo(stored).state == virt::PowerState::kRunning);
+    // The source allocations held by the migration go back to the instance.
+    REQUIRE_FALSE(cell.moved_allocations.empty());
+    CHECK(cell.moved_allocations.back() == std::make_pair(migration.uuid(), instance.uuid()));
+    const auto events = cell.FinishedEvents();
+    CHECK(std::find(events.begin(), events.end(), "compute_revert_resize") != events.end());
+    CHECK(std::find(events.begin(), events.end(), "compute_finish_revert_resize") != events.end());
+}
+
+TEST_CASE_FIXTURE(ResizeFixture, "cold migrate keeps the flavor and moves host and node") {
+    auto instance = Active();
+    auto migration = ResizeToDest(instance, instance.flavor());
+    CHECK(migration.migration_type() == "migration");
+    CHECK(migration.status() == "finished");
+    auto stored = *cell.Get(instance.uuid());
+    CHECK(stored.vm_state() == "resized");
+    CHECK(stored.host() == kDest);
+    CHECK(stored.flavor().id() == 1);
+    CHECK(stored.old_flavor().id() == 1);
+}
+
+TEST_CASE_FIXTURE(ResizeFixture, "a stopped instance is resized and comes back stopped on revert") {
+    auto instance = Active();
+    manager.StopInstance(ctx, ActionArgs(instance.uuid(), task_states::kPoweringOff));
+    instance = *cell.Get(instance.uuid());
+    REQUIRE(instance.vm_state() == "stopped");
+    auto migration = ResizeToDest(instance, BiggerFlavor());
+    auto stored = *cell.Get(instance.uuid());
+    CHECK(stored.vm_state() == "resized");
+    CHECK(dest_driver.GetInfo(stored).state == virt::PowerState::kShutdown);
+    migration.set_status("reverting");
+    cell.PutMigration(migration);
+    dest.RevertResize(ctx, ActionArgs(instance.uuid(), task_states::kResizeReverting,
+                                      {{"migration", objects::ToPrimitive(migration)},
+                                       {"request_spec", nullptr}}));
+    manager.FinishRevertResize(ctx, casts.Next("finish_revert_resize").second);
+    stored = *cell.Get(instance.uuid());
+    CHECK(stored.vm_state() == "stopped");
+    CHECK(driver.GetInfo(stored).state == virt::PowerState::kShutdown);
+}
+
+TEST_CASE_FIXTURE(ResizeFixture, "resize, confirm and revert send Nova's versioned notifications") {
+    conf::NotificationOptions oslo;
+    oslo.driver = {"messagingv2"};
+    oslo.retry = -1;
+    conf::NovaNotificationOptions nova;
+    nova.notification_format = "versioned";
+    nova.versioned_notifications_topics = {"versioned_notifications"};
+    rpc::Notifier source_notifier(transport, std::string("nova-compute:") + kHost, oslo, nova, clock);
+    rpc::Notifier dest_notifier(transport, std::string("nova-compute:") + kDest, oslo, nova, clock);
+    REQUIRE(source_notifier.enabled());
+    std::mutex mutex;
+    std::vector<std::string> bodies;
+    auto subscription = transport->SubscribeNotifications(
+        "nova", "versioned_notifications.info", [&](std::string body) {
+            std::lock_guard lock(mutex);
+            bodies.push_back(std::move(body));
+            return true;
+        });
+    ComputeManager source(ComputeManagerOptions{.host = kHost},
+                          ComputeManagerDeps{.driver = driver, .objects = objects, .tracker = tracker,
+                                             .clock = clock, .compute_task = &compute_task,
+                                             .placement = &placement, .notifier = &source_notifier,
+                                             .compute = &compute_api});
+    ComputeManager destination(ComputeManagerOptions{.host = kDest},
+                               ComputeManagerDeps{.driver = dest_driver, .objects = objects,
+                                                  .tracker = dest_tracker, .clock = clock,
+                                                  .compute_task = &compute_task,
+                                                  .placement = &placement,
+                                                  .notifier = &dest_notifier,
+                                                  .compute = &compute_api});
+    auto instance = Active();
+    auto [migration, args] = StartResize(instance, BiggerFlavor());
+    destination.PrepResize(ctx, args);
+    source.ResizeInstance(ctx, casts.Next("resize_instance").second);
+    destination.FinishResize(ctx, casts.Next("finish_resize").second);
+    auto finished = cell.GetMigration(migration.uuid());
+    finished.set_status("reverting");
+    cell.PutMigration(finished);
+    destination.RevertResize(ctx, ActionArgs(instance.uuid(), task_states::kResizeReverting,
+                                             {{"migration", objects::ToPrimitive(finished)},
+                                              {"request_spec", nullptr}}));
+    source.FinishRevertResize(ctx, casts.Next("finish_revert_resize").second);
+
+    // A second resize, confirmed this time.
+    instance = *cell.Get(instance.uuid());
+    auto [second, second_args] = StartResize(instance, BiggerFlavor());
+    destination.PrepResize(ctx, second_args);
+    source.ResizeInstance(ctx, casts.Next("resize_instance").second);
+    destination.FinishResize(ctx, casts.Next("finish_resize").second);
+    auto confirming = cell.GetMigration(second.uuid());
+    confirming.set_status("confirming");
+    source.ConfirmResize(ctx, {{"instance", objects::ToPrimitive(*cell.Get(instance.uuid()))},
+                               {"migration", objects::ToPrimitive(confirming)}});
+
+    const std::vector<std::string> expected{
+        "instance.resize_prep.start",    "instance.resize_prep.end",
+        "instance.resize.start",         "instance.resize.end",
+        "instance.resize_finish.start",  "instance.resize_finish.end",
+        "instance.resize_revert.start",  "instance.resize_revert.end",
+        "instance.resize_confirm.start", "instance.resize_confirm.end"};
+    auto seen = [&](const std::string& event) {
+        std::lock_guard lock(mutex);
+        for (const auto& body : bodies) {
+            if (body.find("\\\"" + event + "\\\"") != std::string::npos ||
+                body.find("\"" + event + "\"") != std::string::npos) {
+                return true;
+            }
+        }
+        return false;
+    };
+    for (const auto& event : expected) {
+        bool found = false;
+        for (int i = 0; i < 100 && !found; ++i) {
+            found = seen(event);
+            if (!found) std::this_thread::sleep_for(20ms);
+        }
+        CHECK_MESSAGE(found, event);
+    }
+    CHECK_FALSE(seen("instance.resize.error"));
+}
+
+TEST_CASE_FIXTURE(ResizeFixture, "a destination without room reschedules the resize with the allocations given back") {
+    auto instance = Active();
+    auto huge = BiggerFlavor();
+    huge.set_memory_mb(100'000'000);
+    auto [migration, args] = StartResize(instance, huge, /*retry=*/true);
+    dest.PrepResize(ctx, args);
+    auto reschedule = cell.WaitResizeReschedule();
+    CHECK(reschedule.at("flavor").at("nova_object.data").at("id") == 2);
+    CHECK(reschedule.at("request_spec").is_object());
+    CHECK(reschedule.at("scheduler_hint").at("filter_properties").at("retry").at("exc").size() == 1);
+    REQUIRE_FALSE(cell.moved_allocations.empty());
+    CHECK(cell.moved_allocations.back() == std::make_pair(migration.uuid(), instance.uuid()));
+    CHECK(cell.GetMigration(migration.uuid()).status() == "error");
+    auto stored = *cell.Get(instance.uuid());
+    CHECK(stored.vm_state() == "active");
+    CHECK(TaskOf(stored) == "resize_prep");
+    CHECK(cell.faults.size() == 1);
+    // Nothing stays claimed on the destination.
+    CHECK(dest_tracker.GetComputeNode(DestNode())->memory_mb_used() == 512);
+    CHECK(casts.Pending() == 0);
+}
+
+TEST_CASE_FIXTURE(ResizeFixture, "without retry information a failed claim errors the instance and the migration") {
+    auto instance = Active();
+    auto huge = BiggerFlavor();
+    huge.set_memory_mb(100'000'000);
+    auto [migration, args] = StartResize(instance, huge);
+    dest.PrepResize(ctx, args);
+    CHECK(cell.GetMigration(migration.uuid()).status() == "error");
+    auto stored = *cell.Get(instance.uuid());
+    CHECK(stored.vm_state() == "error");
+    CHECK(TaskOf(stored) == "None");
+    REQUIRE(cell.faults.size() == 1);
+    CHECK(cell.faults[0].message().find("Insufficient") != std::string::npos);
+    CHECK(cell.moved_allocations.back() == std::make_pair(migration.uuid(), instance.uuid()));
+    CHECK(cell.FinishedEvents().back() == "compute_prep_resize:ComputeResourcesUnavailable");
+}
+
+TEST_CASE_FIXTURE(ResizeFixture, "a failed migrate_disk_and_power_off errors the instance and gives the allocations back") {
+    auto instance = NewInstance({{"image_fake_fail_resize", "true"}});
+    cell.Put(instance);
+    manager.BuildAndRunInstance(ctx, BuildArgs(instance));
+    instance = *cell.Get(instance.uuid());
+    auto [migration, args] = StartResize(instance, BiggerFlavor());
+    dest.PrepResize(ctx, args);
+    manager.ResizeInstance(ctx, casts.Next("resize_instance").second);
+    CHECK(cell.GetMigration(migration.uuid()).status() == "error");
+    auto stored = *cell.Get(instance.uuid());
+    CHECK(stored.vm_state() == "error");
+    CHECK(stored.host() == kHost);
+    REQUIRE(cell.faults.size() == 1);
+    CHECK(cell.faults[0].message().find("FakeDriver resize failure") != std::string::npos);
+    CHECK(cell.moved_allocations.back() == std::make_pair(migration.uuid(), instance.uuid()));
+    CHECK(cell.FinishedEvents().back() == "compute_resize_instance:ResizeError");
+    CHECK(casts.Pending() == 0);
+}
+
+TEST_CASE_FIXTURE(ResizeFixture, "a rolled-back migrate_disk_and_power_off puts the instance back as it was") {
+    auto instance = NewInstance({{"image_fake_fail_resize", "rollback"}});
+    cell.Put(instance);
+    manager.BuildAndRunInstance(ctx, BuildArgs(instance));
+    instance = *cell.Get(instance.uuid());
+    auto [migration, args] = StartResize(instance, BiggerFlavor());
+    dest.PrepResize(ctx, args);
+    manager.ResizeInstance(ctx, casts.Next("resize_instance").second);
+    CHECK(cell.GetMigration(migration.uuid()).status() == "error");
+    auto stored = *cell.Get(instance.uuid());
+    CHECK(stored.vm_state() == "active");
+    CHECK(TaskOf(stored) == "None");
+    CHECK(cell.faults.size() == 1);
+}
+
+TEST_CASE_FIXTURE(ResizeFixture, "a failed finish_migration errors the instance on the destination and drops the source allocations") {
+    auto instance = NewInstance({{"image_fake_fail_finish_migration", "true"}});
+    cell.Put(instance);
+    manager.BuildAndRunInstance(ctx, BuildArgs(instance));
+    instance = *cell.Get(instance.uuid());
+    auto migration = ResizeToDest(instance, BiggerFlavor());
+    CHECK(migration.status() == "error");
+    auto stored = *cell.Get(instance.uuid());
+    CHECK(stored.vm_state() == "error");
+    CHECK(stored.host() == kDest);
+    CHECK(stored.flavor().id() == 1);  // finish failed: the old flavor is kept
+    CHECK(std::find(cell.deleted_allocations.begin(), cell.deleted_allocations.end(),
+                    migration.uuid()) != cell.deleted_allocations.end());
 }
 
 }  // namespace

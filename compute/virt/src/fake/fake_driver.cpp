@@ -315,10 +315,19 @@ std::string FakeDriver::MigrateDiskAndPowerOff(const RequestContext& context,
                                                const BlockDeviceInfo& block_device_info,
                                                std::chrono::seconds timeout,
                                                std::chrono::seconds retry_interval) {
-    (void)context;
     (void)dest;
     (void)network_info;
     (void)block_device_info;
+    const auto fail = ImageProperty(instance, "fake_fail_resize");
+    if (fail && Lower(*fail) == "rollback") {
+        throw InstanceFaultRollback(
+            {{"inner_exception", "fake_fail_resize=rollback in the image"}});
+    }
+    if (Truthy(fail)) {
+        NOVA_LOG_INFO(Log(), (log::WithInstance{&context, instance.uuid()}),
+                      "Fake migrate_disk_and_power_off fails as configured");
+        throw ResizeError({{"reason", "FakeDriver resize failure injected"}});
+    }
     // Nova's libvirt driver refuses to shrink a disk; so does the fake, so that tests of the
     // manager's failure path have something to hit.
     if (flavor.root_gb() < instance.flavor().root_gb()) {
@@ -344,6 +353,9 @@ void FakeDriver::FinishMigration(const RequestContext& context,
     (void)image_meta;
     (void)resize_instance;
     (void)block_device_info;
+    if (Truthy(ImageProperty(instance, "fake_fail_finish_migration"))) {
+        throw ResizeError({{"reason", "FakeDriver finish_migration failure injected"}});
+    }
     {
         std::lock_guard lock(mutex_);
         Put(instance, power_on ? PowerState::kRunning : PowerState::kShutdown);

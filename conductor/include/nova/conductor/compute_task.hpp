@@ -26,6 +26,7 @@
 //   the allocations back on the instance, the migration in 'error', the instance back to its
 //   vm_state with task_state None and a fault, and answers NoValidHost "No valid host found
 //   for cold migrate" / "... for resize" as Nova does.
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -75,6 +76,9 @@ struct ComputeTaskOptions {
     // [quota] defaults by Nova's resource names (conf::QuotaOptions::Limits()); resources
     // without an entry are unlimited unless the database sets a limit.
     std::map<std::string, std::int64_t> quota_defaults = {};
+    // How old a build that never reached a compute must be before ReapOrphanedBuilds fails
+    // it ([DEFAULT] instance_build_timeout, 1800 s when that is 0).
+    std::chrono::seconds orphaned_build_timeout{1800};
 };
 
 class ComputeTaskManager {
@@ -99,6 +103,16 @@ public:
     void MigrateServer(const RequestContext& context, objects::Instance instance, const objects::Flavor& flavor,
                        bool clean_shutdown, objects::RequestSpec request_spec,
                        std::optional<std::vector<objects::Selection>> host_list);
+
+    // The periodic sweep for builds whose conductor died (casts are acked on arrival, so a
+    // conductor killed mid-build loses the request for good): a BuildRequest older than
+    // orphaned_build_timeout is buried in cell0 (ERROR with a BuildAbortException fault,
+    // allocations freed), or, when its instance already exists in a cell, that instance goes
+    // to ERROR; an instance still building without a host after the timeout (the cast never
+    // reached a compute) goes to ERROR too. Instances that reached a compute are the
+    // compute's (instance_build_timeout, init_host). Returns how many it failed.
+    int ReapOrphanedBuilds(const RequestContext& context);
+    std::chrono::seconds orphaned_build_timeout() const { return options_.orphaned_build_timeout; }
 
     // Namespace compute_task, 1.24.
     rpc::Endpoint Endpoint();

@@ -23,6 +23,7 @@
 #include "nova/conductor/resource_report.hpp"
 #include "nova/db/pool.hpp"
 #include "nova/service/manager.hpp"
+#include "nova/service/periodic.hpp"
 
 namespace nova::conductor {
 
@@ -58,6 +59,9 @@ public:
                      ComputeTaskManager* compute_task = nullptr);
     std::string ServiceName() const override { return "conductor"; }
     std::vector<rpc::Endpoint> Endpoints() override;
+    // With compute_task: the orphaned-build sweep (ComputeTaskManager::ReapOrphanedBuilds)
+    // every minute, or every orphaned_build_timeout when that is shorter.
+    void AddPeriodicTasks(service::PeriodicTasks& tasks) override;
     ObjectApi& object_api() { return object_api_; }
 
 private:

@@ -33,6 +33,8 @@
 // compute reports its inventory and drops allocations through the conductor instead. A new
 // namespace keeps Nova's version numbers above honest.
 //   1.0 - report_inventory, delete_allocation_for_instance
+//   1.1 - move_allocations (resize revert; confirm drops the migration's consumer with
+//         delete_allocation_for_instance)
 #include <chrono>
 #include <map>
 #include <memory>
@@ -148,7 +150,7 @@ struct InventoryRecord {
 class ResourceReportRpcApi {
 public:
     static constexpr const char* kNamespace = "nova_cpp_placement";
-    static constexpr const char* kLatestVersion = "1.0";
+    static constexpr const char* kLatestVersion = "1.1";
 
     explicit ResourceReportRpcApi(std::shared_ptr<rpc::Transport> transport);
 
@@ -161,6 +163,10 @@ public:
     // Drops every allocation the instance holds (after its delete, or a failed build).
     void DeleteAllocationForInstance(const RequestContext& context,
                                      const std::string& instance_uuid) const;
+    // 1.1: the target consumer's allocations become the source's (Nova's report client
+    // move_allocations). False when the source holds nothing.
+    bool MoveAllocations(const RequestContext& context, const std::string& source_consumer,
+                         const std::string& target_consumer) const;
 
 private:
     rpc::Client client_;

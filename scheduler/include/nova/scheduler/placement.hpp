@@ -141,8 +141,11 @@ public:
     // move_allocations: the instance's allocations go to the migration's uuid before a resize
     // or cold migration claims the destination for the instance; back again on revert).
     // False when `source` has no allocations. AllocationMoveFailed when `target` already has
-    // allocations.
-    bool MoveAllocations(const std::string& source_consumer, const std::string& target_consumer);
+    // allocations, unless `replace_target`: then the target's allocations are dropped in the
+    // same transaction (Nova's report client move_allocations, which a revert uses to give
+    // the source allocations back to the instance in place of its destination ones).
+    bool MoveAllocations(const std::string& source_consumer, const std::string& target_consumer,
+                         bool replace_target = false);
 
     // The consumer's allocations: provider uuid -> resources.
     std::map<std::string, Resources> GetAllocations(const std::string& consumer_uuid);

@@ -28,6 +28,8 @@ struct ComputeDefaultOptions {
     int sync_power_state_interval;
     int update_resources_interval;
     int shutdown_timeout;
+    int instance_build_timeout;
+    int scheduler_instance_sync_interval;
     static void Declare(Schema<ComputeDefaultOptions>& s);
 
     // instances_path, or Nova's default "$state_path/instances".

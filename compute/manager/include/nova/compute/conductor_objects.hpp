@@ -70,6 +70,11 @@ public:
 
     // --- Migration, actions, faults ---------------------------------------------------
     void SaveMigration(const RequestContext& context, objects::Migration& migration);
+    // MigrationList.get_in_progress_and_error(host, node): the moves the resource tracker
+    // counts on this node.
+    std::vector<objects::Migration> MigrationsInProgress(const RequestContext& context,
+                                                         const std::string& host,
+                                                         const std::string& node);
     // InstanceActionEvent.event_start(uuid, event, want_result=False, host=host).
     void EventStart(const RequestContext& context, const std::string& instance_uuid,
                     const std::string& event_name, const std::string& host);

@@ -22,6 +22,7 @@
 #include "nova/common/context.hpp"
 #include "nova/common/json.hpp"
 #include "nova/compute/conductor_objects.hpp"
+#include "nova/compute/rpcapi.hpp"
 #include "nova/compute/resource_tracker.hpp"
 #include "nova/conductor/rpcapi.hpp"
 #include "nova/objects/instance.pb.h"
@@ -40,6 +41,7 @@ inline constexpr const char* kBuilding = "building";
 inline constexpr const char* kStopped = "stopped";
 inline constexpr const char* kPaused = "paused";
 inline constexpr const char* kSuspended = "suspended";
+inline constexpr const char* kResized = "resized";
 inline constexpr const char* kError = "error";
 inline constexpr const char* kDeleted = "deleted";
 }  // namespace vm_states
@@ -61,6 +63,12 @@ inline constexpr const char* kUnpausing = "unpausing";
 inline constexpr const char* kSuspending = "suspending";
 inline constexpr const char* kResuming = "resuming";
 inline constexpr const char* kDeleting = "deleting";
+inline constexpr const char* kSoftDeleting = "soft-deleting";
+inline constexpr const char* kResizePrep = "resize_prep";
+inline constexpr const char* kResizeMigrating = "resize_migrating";
+inline constexpr const char* kResizeMigrated = "resize_migrated";
+inline constexpr const char* kResizeFinish = "resize_finish";
+inline constexpr const char* kResizeReverting = "resize_reverting";
 }  // namespace task_states
 
 // One lock per instance uuid, dropped when nobody holds or waits for it.
@@ -97,6 +105,8 @@ struct ComputeManagerOptions {
     std::chrono::seconds shutdown_retry_interval{10};  // [compute] shutdown_retry_interval
     std::chrono::seconds update_resources_interval{0};  // 0: every periodic tick (60 s)
     std::chrono::seconds sync_power_state_interval{600};
+    std::chrono::seconds instance_build_timeout{0};     // [DEFAULT] instance_build_timeout
+    std::chrono::seconds scheduler_instance_sync_interval{120};
 };
 
 // What the manager talks to. The optional ones are left out by unit tests that do not need
@@ -110,6 +120,8 @@ struct ComputeManagerDeps {
     const conductor::ResourceReportRpcApi* placement = nullptr;
     const scheduler::SchedulerRpcApi* scheduler = nullptr;
     const rpc::Notifier* notifier = nullptr;
+    // The other computes of a resize (resize_instance, finish_resize, finish_revert_resize).
+    const ComputeRpcApi* compute = nullptr;
 };
 
 class ComputeManager final : public service::Manager {
@@ -136,6 +148,16 @@ public:
     void UnpauseInstance(const RequestContext& context, const Json& args);
     void SuspendInstance(const RequestContext& context, const Json& args);
     void ResumeInstance(const RequestContext& context, const Json& args);
+    // Resize and cold migration (Nova's order; see docs/compute-manager.md):
+    //   prep_resize (destination) -> resize_instance (source) -> finish_resize (destination),
+    //   then confirm_resize (source) or revert_resize (destination) -> finish_revert_resize
+    //   (source).
+    void PrepResize(const RequestContext& context, const Json& args);
+    void ResizeInstance(const RequestContext& context, const Json& args);
+    void FinishResize(const RequestContext& context, const Json& args);
+    void ConfirmResize(const RequestContext& context, const Json& args);
+    void RevertResize(const RequestContext& context, const Json& args);
+    void FinishRevertResize(const RequestContext& context, const Json& args);
     std::string GetConsoleOutput(const RequestContext& context, const Json& args);
     std::string GetHostUptime(const RequestContext& context);
 
@@ -144,6 +166,13 @@ public:
     // Nova's _sync_power_states: the DB's power_state follows the hypervisor; a guest that
     // stopped on its own while ACTIVE is recorded STOPPED (Nova calls the stop API).
     void SyncPowerStates(const RequestContext& context);
+    // Nova's _check_instance_build_time: an instance on this host still BUILDING
+    // instance_build_timeout after it was created goes to ERROR (with a fault, and its
+    // allocations freed as every failed build's are). Returns how many.
+    int CheckInstanceBuildTime(const RequestContext& context);
+    // Nova's _sync_scheduler_instance_info: the uuids of the instances on this host go to
+    // every scheduler (sync_instance_info fanout), which reconciles its host view.
+    void SyncSchedulerInstanceInfo(const RequestContext& context);
 
     const ComputeManagerOptions& options() const { return options_; }
 
@@ -179,6 +208,27 @@ private:
                 const std::string& action, const std::string& phase,
                 const std::exception* error = nullptr);
     void DeleteAllocations(const RequestContext& context, const std::string& uuid);
+
+    // --- resize helpers ----------------------------------------------------------------------
+    // Nova's _error_out_instance_on_exception + errors_out_migration + wrap_instance_fault:
+    // the migration goes to 'error', a fault is recorded, and the instance goes to ERROR — or,
+    // for an InstanceFaultRollback, back to `instance_state` with task_state None. Returns the
+    // exception to throw (the rollback's inner failure as a ResizeError).
+    void FailMove(const RequestContext& context, objects::Instance& instance,
+                  objects::Migration& migration, const std::exception& error,
+                  const std::string& instance_state, const char* notification);
+    // Nova's _revert_allocation: the migration's allocations (the source's) go back to the
+    // instance, replacing what the instance holds on the destination.
+    void RevertAllocation(const RequestContext& context, const objects::Instance& instance,
+                          const objects::Migration& migration);
+    // Nova's _delete_allocation_after_move: the migration's allocations are dropped.
+    void DeleteMigrationAllocations(const RequestContext& context,
+                                    const objects::Migration& migration);
+    // Nova's _reschedule_resize_or_reraise: true when the conductor got the resize back.
+    bool RescheduleResize(const RequestContext& context, objects::Instance& instance,
+                          const Json& args, const std::exception& error);
+    void DoPrepResize(const RequestContext& context, objects::Instance& instance,
+                      objects::Migration& migration, const Json& args);
     std::string NodeName();
 
     ComputeManagerOptions options_;

@@ -7,6 +7,10 @@
 //   fake_fail_spawn=abort     spawn fails with BuildAbortException (no reschedule)
 //   fake_spawn_delay=<sec>    spawn takes that long
 //   fake_crash_after_spawn=true  the guest crashes right after it started (CRASHED + event)
+//   fake_fail_resize=true     migrate_disk_and_power_off fails with ResizeError (instance ERROR)
+//   fake_fail_resize=rollback migrate_disk_and_power_off fails with InstanceFaultRollback
+//                             (the instance goes back to its state, Nova's rollback)
+//   fake_fail_finish_migration=true  finish_migration fails with ResizeError
 // One FakeDriver is one host: [fake] hosts = N runs N drivers in one process (FakeHostNames).
 #include <chrono>
 #include <functional>
