@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
+#include <thread>
 #include <set>
 
 #include "nova/common/error.hpp"
@@ -97,6 +99,14 @@ std::map<std::int64_t, std::int64_t> ConsumerProviders(db::Session& s, const std
         out.emplace(row.Int("id"), row.Int("generation"));
     }
     return out;
+}
+
+// A short random pause before a conflicting claim is tried again, growing with the attempts,
+// so that the claims that collided do not collide again in lockstep.
+void BackOff(int attempt) {
+    thread_local std::minstd_rand rng(std::random_device{}());
+    std::uniform_int_distribution<int> micros(0, 2000 * attempt);
+    std::this_thread::sleep_for(std::chrono::microseconds(micros(rng)));
 }
 
 // Whether placing `consumer` on provider `rp_id` keeps the group's policy, judged from the
@@ -331,7 +341,15 @@ bool Placement::Claim(const std::string& consumer_uuid, const std::string& proje
                 if (group && group->has_uuid()) {
                     s.Query("SELECT `id` FROM `instance_groups` WHERE `uuid` = ? FOR UPDATE", {group->uuid()});
                 }
-                auto rp = s.Query("SELECT `id`, `generation` FROM `resource_providers` WHERE `uuid` = ?",
+                // The provider's row is locked before anything else is read: claims on one
+                // provider queue here one after the other, each reading (in a snapshot taken
+                // after the lock) what the previous one committed, instead of all reading the
+                // same generation and all but one losing the race. With many schedulers
+                // funnelled onto one host (an affinity group, the best-weighed host) a purely
+                // optimistic claim could lose every attempt. The generation is still checked
+                // and bumped for the writers that do not lock.
+                auto rp = s.Query("SELECT `id`, `generation` FROM `resource_providers` WHERE `uuid` = ?"
+                                  " FOR UPDATE",
                                   {provider_uuid});
                 if (rp.empty()) return false;
                 const auto rp_id = rp.front().Int("id");
@@ -380,6 +398,14 @@ bool Placement::Claim(const std::string& consumer_uuid, const std::string& proje
             NOVA_LOG_DEBUG(Log(), log::kNoContext,
                            "Claim for consumer {} on provider {}: {} (attempt {} of {})",
                            consumer_uuid, provider_uuid, c.what, attempt, kClaimAttempts);
+            BackOff(attempt);
+        } catch (const DBDeadlock& e) {
+            // A claim replacing a consumer's allocations on other providers can meet a
+            // removal or another move locking them in the other order.
+            NOVA_LOG_DEBUG(Log(), log::kNoContext,
+                           "Claim for consumer {} on provider {}: {} (attempt {} of {})",
+                           consumer_uuid, provider_uuid, e.what(), attempt, kClaimAttempts);
+            BackOff(attempt);
         }
     }
     NOVA_LOG_WARN(Log(), log::kNoContext,
