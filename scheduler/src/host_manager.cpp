@@ -1,5 +1,6 @@
 #include "nova/scheduler/host_manager.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include "nova/common/log.hpp"
@@ -134,6 +135,10 @@ std::shared_ptr<const HostManager::Snapshot> HostManager::Read() {
     for (const auto& index : index_) {
         for (const auto& [id, state] : index.states) snapshot->hosts.push_back(state);
     }
+    snapshot->by_uuid.reserve(snapshot->hosts.size());
+    for (std::size_t i = 0; i < snapshot->hosts.size(); ++i) {
+        snapshot->by_uuid.emplace(snapshot->hosts[i]->uuid, i);
+    }
     {
         std::lock_guard lock(mu_);
         ++(full ? counts_.full : counts_.incremental);
@@ -251,9 +256,19 @@ std::vector<HostState> HostManager::GetHostStates(const std::set<std::string>* n
                                                   const objects::RequestSpec& spec) {
     auto snapshot = Current();
     std::vector<HostState> out;
-    out.reserve(node_uuids ? node_uuids->size() : snapshot->hosts.size());
-    for (const auto& h : snapshot->hosts) {
-        if (!node_uuids || node_uuids->contains(h->uuid)) out.push_back(*h);
+    if (node_uuids) {
+        // Looked up by uuid (not a scan of every host), copied in the snapshot's order.
+        std::vector<std::size_t> picked;
+        picked.reserve(node_uuids->size());
+        for (const auto& uuid : *node_uuids) {
+            if (auto it = snapshot->by_uuid.find(uuid); it != snapshot->by_uuid.end()) picked.push_back(it->second);
+        }
+        std::sort(picked.begin(), picked.end());
+        out.reserve(picked.size());
+        for (auto i : picked) out.push_back(*snapshot->hosts[i]);
+    } else {
+        out.reserve(snapshot->hosts.size());
+        for (const auto& h : snapshot->hosts) out.push_back(*h);
     }
     if (spec.has_instance_group() && spec.instance_group().members_size() > 0 && !out.empty()) {
         // Members placed by any scheduler hold allocations on their node's provider, even

@@ -24,7 +24,9 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "nova/common/clock.hpp"
@@ -71,6 +73,7 @@ public:
 private:
     struct Snapshot {
         std::vector<std::shared_ptr<const HostState>> hosts;
+        std::unordered_map<std::string_view, std::size_t> by_uuid;  // index in hosts
         MonoTime read_at;
         std::uint64_t epoch = 0;  // epoch_ when its read started
     };
