@@ -1,5 +1,6 @@
 #include "nova/scheduler/host_manager.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include "nova/common/log.hpp"
@@ -21,8 +22,12 @@ HostManager::HostManager(db::Pool& api, std::vector<CellDatabase> cells, const C
 
 void HostManager::Invalidate() {
     std::lock_guard lock(mu_);
-    snapshot_.reset();
-    ++epoch_;  // a refresh in flight read before this: its result is dropped
+    ++epoch_;  // the current snapshot is refreshed before the next request uses it
+}
+
+HostManager::ReadCounts HostManager::read_counts() const {
+    std::lock_guard lock(mu_);
+    return counts_;
 }
 
 HostManager::~HostManager() {
@@ -35,18 +40,19 @@ HostManager::~HostManager() {
 }
 
 std::shared_ptr<const HostManager::Snapshot> HostManager::Current() {
+    // Used with mu_ held.
     auto fresh = [&](const std::shared_ptr<const Snapshot>& s) {
-        return s && ttl_.count() > 0 && clock_.Monotonic() - s->read_at < ttl_;
+        return s && s->epoch == epoch_ && ttl_.count() > 0 && clock_.Monotonic() - s->read_at < ttl_;
     };
     {
         std::lock_guard lock(mu_);
         if (fresh(snapshot_)) return snapshot_;
-        if (snapshot_ && ttl_.count() > 0) {
+        if (snapshot_ && snapshot_->epoch == epoch_ && ttl_.count() > 0) {
             // Expired: serve it while a background thread reads the next one.
             if (!refreshing_) {
                 refreshing_ = true;
                 if (refresher_.joinable()) refresher_.join();  // the previous one has finished
-                refresher_ = std::thread([this, epoch = epoch_] {
+                refresher_ = std::thread([this] {
                     std::shared_ptr<const Snapshot> next;
                     try {
                         std::lock_guard refresh(refresh_mu_);
@@ -57,15 +63,15 @@ std::shared_ptr<const HostManager::Snapshot> HostManager::Current() {
                                       e.what());
                     }
                     std::lock_guard installed(mu_);
-                    if (next && epoch == epoch_) snapshot_ = std::move(next);
+                    if (next && (!snapshot_ || next->read_at >= snapshot_->read_at)) snapshot_ = std::move(next);
                     refreshing_ = false;
                 });
             }
             return snapshot_;
         }
     }
-    // No snapshot yet (or no caching): read now. One thread reads; the others wait for its
-    // snapshot instead of reading too.
+    // No snapshot yet, an invalidated one, or no caching: read now. One thread reads; the
+    // others wait for its snapshot instead of reading too.
     std::lock_guard refresh(refresh_mu_);
     {
         std::lock_guard lock(mu_);
@@ -73,67 +79,196 @@ std::shared_ptr<const HostManager::Snapshot> HostManager::Current() {
     }
     auto s = Read();
     std::lock_guard lock(mu_);
-    snapshot_ = s;
+    if (!snapshot_ || s->read_at >= snapshot_->read_at) snapshot_ = s;
     return s;
 }
 
+// Called with refresh_mu_ held.
 std::shared_ptr<const HostManager::Snapshot> HostManager::Read() {
     auto snapshot = std::make_shared<Snapshot>();
     snapshot->read_at = clock_.Monotonic();
+    {
+        std::lock_guard lock(mu_);
+        snapshot->epoch = epoch_;
+    }
+    const WallTime started = clock_.Now();
+    bool full = need_full_ || !last_read_started_ || !last_full_read_ ||
+                started - *last_full_read_ >= kFullRefreshInterval || index_.size() != cells_.size();
+
+    // Aggregates: few rows, read whole; when anything in them changed every host state
+    // takes the new ones.
     db::AggregateStore aggregate_store(api_, clock_);
     std::map<std::string, std::vector<std::shared_ptr<const objects::Aggregate>>> aggregates_by_host;
+    std::string aggregates_seen;
     for (auto& agg : aggregate_store.GetAll()) {
+        aggregates_seen += agg.SerializeAsString();
+        aggregates_seen += '\0';
         auto shared = std::make_shared<const objects::Aggregate>(std::move(agg));
         for (const auto& host : shared->hosts()) aggregates_by_host[host].push_back(shared);
     }
-    for (const auto& cell : cells_) {
-        db::ServiceStore services(*cell.pool, clock_);
-        db::ComputeNodeStore nodes(*cell.pool, clock_);
-        std::map<std::string, objects::Service> compute_services;
-        for (auto& svc : services.GetByBinary("nova-compute")) {
-            auto host = svc.host();
-            compute_services.emplace(std::move(host), std::move(svc));
-        }
-        // Instances per (host, node): only what the filters need.
-        std::map<std::pair<std::string, std::string>, std::set<std::string>> instances;
-        for (const auto& row : cell.pool->Query(
-                 "SELECT `uuid`, `host`, `node` FROM `instances`"
-                 " WHERE `deleted` = 0 AND `host` IS NOT NULL")) {
-            instances[{row.String("host"), row.OptString("node").value_or("")}].insert(row.String("uuid"));
-        }
-        for (const auto& node : nodes.GetAll()) {
-            auto svc = compute_services.find(node.host());
-            if (svc == compute_services.end()) {
-                NOVA_LOG_DEBUG(Log(), log::kNoContext,
-                               "No compute service record found for host {}", node.host());
-                continue;
+    const bool aggregates_changed = full || aggregates_seen != aggregates_seen_;
+
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (full) index_.assign(cells_.size(), CellIndex{});
+        if (aggregates_changed) aggregates_by_host_ = aggregates_by_host;
+        bool need_full = false;
+        const std::optional<WallTime> since =
+            full ? std::nullopt : std::optional<WallTime>(*last_read_started_ - kRefreshOverlap);
+        try {
+            for (std::size_t c = 0; c < cells_.size() && !need_full; ++c) {
+                RefreshCell(cells_[c], index_[c], since, aggregates_changed, need_full);
             }
-            HostState h;
-            h.host = node.host();
-            h.cell_uuid = cell.cell_uuid;
-            h.UpdateFromComputeNode(node);
-            h.UpdateFromService(svc->second);
-            if (auto it = aggregates_by_host.find(h.host); it != aggregates_by_host.end()) {
-                h.aggregates = it->second;
-            }
-            if (auto it = instances.find({h.host, h.nodename}); it != instances.end()) {
-                h.instances = it->second;
-            }
-            snapshot->hosts.push_back(std::move(h));
+        } catch (...) {
+            need_full_ = true;  // the index may be half updated
+            throw;
         }
+        if (need_full && !full) {
+            full = true;  // a service went away: its nodes' states need their records again
+            continue;
+        }
+        break;
     }
-    NOVA_LOG_DEBUG(Log(), log::kNoContext, "Read {} host states from {} cell(s)",
-                   snapshot->hosts.size(), cells_.size());
+    aggregates_seen_ = std::move(aggregates_seen);
+    last_read_started_ = started;
+    if (full) last_full_read_ = started;
+    need_full_ = false;
+    for (const auto& index : index_) {
+        for (const auto& [id, state] : index.states) snapshot->hosts.push_back(state);
+    }
+    snapshot->by_uuid.reserve(snapshot->hosts.size());
+    for (std::size_t i = 0; i < snapshot->hosts.size(); ++i) {
+        snapshot->by_uuid.emplace(snapshot->hosts[i]->uuid, i);
+    }
+    {
+        std::lock_guard lock(mu_);
+        ++(full ? counts_.full : counts_.incremental);
+    }
+    NOVA_LOG_DEBUG(Log(), log::kNoContext, "Read {} host states from {} cell(s) ({})",
+                   snapshot->hosts.size(), cells_.size(), full ? "full" : "incremental");
     return snapshot;
+}
+
+void HostManager::RefreshCell(const CellDatabase& cell, CellIndex& index,
+                              std::optional<WallTime> since, bool aggregates_changed,
+                              bool& need_full) {
+    db::ServiceStore services(*cell.pool, clock_);
+    db::ComputeNodeStore nodes(*cell.pool, clock_);
+    std::set<std::string> dirty_hosts;
+    std::set<std::int64_t> dirty_nodes;
+    std::set<std::pair<std::string, std::string>> dirty_instances;
+
+    for (auto& svc : since ? services.GetByBinaryChangedSince("nova-compute", *since)
+                           : services.GetByBinary("nova-compute")) {
+        if (svc.deleted()) {
+            if (index.services.contains(svc.host())) need_full = true;
+            continue;
+        }
+        dirty_hosts.insert(svc.host());
+        auto host = svc.host();
+        index.services.insert_or_assign(std::move(host), std::move(svc));
+    }
+    if (need_full) return;
+    for (auto& node : since ? nodes.GetChangedSince(*since) : nodes.GetAll()) {
+        const auto id = node.id();
+        if (node.deleted()) {
+            index.states.erase(id);
+            index.orphans.erase(id);
+            continue;
+        }
+        dirty_nodes.insert(id);
+        index.orphans.insert_or_assign(id, std::move(node));  // built below
+    }
+    // Instances per (host, node): only what the filters need.
+    std::string sql = "SELECT `uuid`, `host`, `node`, `deleted` FROM `instances`";
+    db::Params params;
+    if (since) {
+        sql += " WHERE `created_at` >= ? OR `updated_at` >= ? OR `deleted_at` >= ?";
+        params = {*since, *since, *since};
+    } else {
+        sql += " WHERE `deleted` = 0 AND `host` IS NOT NULL";
+    }
+    for (const auto& row : cell.pool->Query(sql, params)) {
+        const auto uuid = row.String("uuid");
+        if (auto it = index.instance_at.find(uuid); it != index.instance_at.end()) {
+            dirty_instances.insert(it->second);
+            index.instances[it->second].erase(uuid);
+            index.instance_at.erase(it);
+        }
+        auto host = row.OptString("host");
+        if (row.Int("deleted") != 0 || !host) continue;
+        std::pair<std::string, std::string> key{*host, row.OptString("node").value_or("")};
+        index.instances[key].insert(uuid);
+        index.instance_at.emplace(uuid, key);
+        dirty_instances.insert(std::move(key));
+    }
+
+    auto instances_of = [&](const HostState& h) {
+        auto it = index.instances.find({h.host, h.nodename});
+        return it == index.instances.end() ? std::set<std::string>{} : it->second;
+    };
+    auto aggregates_of = [&](const std::string& host) {
+        auto it = aggregates_by_host_.find(host);
+        return it == aggregates_by_host_.end() ? std::vector<std::shared_ptr<const objects::Aggregate>>{}
+                                               : it->second;
+    };
+    // Nodes read now, and nodes that were waiting for their host's service.
+    for (auto it = index.orphans.begin(); it != index.orphans.end();) {
+        const auto& node = it->second;
+        if (!dirty_nodes.contains(it->first) && !dirty_hosts.contains(node.host())) {
+            ++it;
+            continue;
+        }
+        auto svc = index.services.find(node.host());
+        if (svc == index.services.end()) {
+            NOVA_LOG_DEBUG(Log(), log::kNoContext, "No compute service record found for host {}",
+                           node.host());
+            index.states.erase(it->first);
+            ++it;
+            continue;
+        }
+        auto h = std::make_shared<HostState>();
+        h->host = node.host();
+        h->cell_uuid = cell.cell_uuid;
+        h->UpdateFromComputeNode(node);
+        h->UpdateFromService(svc->second);
+        h->aggregates = aggregates_of(h->host);
+        h->instances = instances_of(*h);
+        index.states.insert_or_assign(it->first, std::move(h));
+        it = index.orphans.erase(it);
+    }
+    // States whose service, instances or aggregates changed: a new copy (the old one may be
+    // in a snapshot a request is using).
+    if (dirty_hosts.empty() && dirty_instances.empty() && !aggregates_changed) return;
+    for (auto& [id, state] : index.states) {
+        if (dirty_nodes.contains(id)) continue;  // just built
+        const bool service = dirty_hosts.contains(state->host);
+        const bool instances = dirty_instances.contains({state->host, state->nodename});
+        if (!service && !instances && !aggregates_changed) continue;
+        auto h = std::make_shared<HostState>(*state);
+        if (service) h->UpdateFromService(index.services.at(h->host));
+        if (instances) h->instances = instances_of(*h);
+        if (aggregates_changed) h->aggregates = aggregates_of(h->host);
+        state = std::move(h);
+    }
 }
 
 std::vector<HostState> HostManager::GetHostStates(const std::set<std::string>* node_uuids,
                                                   const objects::RequestSpec& spec) {
     auto snapshot = Current();
     std::vector<HostState> out;
-    out.reserve(node_uuids ? node_uuids->size() : snapshot->hosts.size());
-    for (const auto& h : snapshot->hosts) {
-        if (!node_uuids || node_uuids->contains(h.uuid)) out.push_back(h);
+    if (node_uuids) {
+        // Looked up by uuid (not a scan of every host), copied in the snapshot's order.
+        std::vector<std::size_t> picked;
+        picked.reserve(node_uuids->size());
+        for (const auto& uuid : *node_uuids) {
+            if (auto it = snapshot->by_uuid.find(uuid); it != snapshot->by_uuid.end()) picked.push_back(it->second);
+        }
+        std::sort(picked.begin(), picked.end());
+        out.reserve(picked.size());
+        for (auto i : picked) out.push_back(*snapshot->hosts[i]);
+    } else {
+        out.reserve(snapshot->hosts.size());
+        for (const auto& h : snapshot->hosts) out.push_back(*h);
     }
     if (spec.has_instance_group() && spec.instance_group().members_size() > 0 && !out.empty()) {
         // Members placed by any scheduler hold allocations on their node's provider, even

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
+#include <thread>
 #include <set>
 
 #include "nova/common/error.hpp"
@@ -49,7 +51,8 @@ InventoryRecord LoadInventory(const db::Row& row) {
 // the providers lets MariaDB re-aggregate allocations per provider row ("split
 // materialization"), which grows with providers x allocations.
 constexpr std::string_view kGenerationsSql =
-    "SELECT `id`, `uuid`, `name`, `generation` FROM `resource_providers` ORDER BY `id`";
+    "SELECT `id`, `generation` FROM `resource_providers` ORDER BY `id`";
+constexpr std::string_view kProvidersSql = "SELECT `id`, `uuid`, `name` FROM `resource_providers`";
 constexpr std::string_view kInventorySql =
     "SELECT `resource_provider_id`, `resource_class`, `total`, `reserved`, `min_unit`, `max_unit`,"
     " `step_size`, `allocation_ratio` FROM `inventories`";
@@ -97,6 +100,14 @@ std::map<std::int64_t, std::int64_t> ConsumerProviders(db::Session& s, const std
         out.emplace(row.Int("id"), row.Int("generation"));
     }
     return out;
+}
+
+// A short random pause before a conflicting claim is tried again, growing with the attempts,
+// so that the claims that collided do not collide again in lockstep.
+void BackOff(int attempt) {
+    thread_local std::minstd_rand rng(std::random_device{}());
+    std::uniform_int_distribution<int> micros(0, 2000 * attempt);
+    std::this_thread::sleep_for(std::chrono::microseconds(micros(rng)));
 }
 
 // Whether placing `consumer` on provider `rp_id` keeps the group's policy, judged from the
@@ -211,9 +222,14 @@ Json AllocationCandidate::AllocationRequest() const {
                 {"mappings", {{"", Json::array({provider_uuid})}}}};
 }
 
-std::vector<std::shared_ptr<const ProviderSummary>> Placement::Summaries() {
+std::shared_ptr<const Placement::SummaryList> Placement::Summaries() {
+    std::shared_ptr<const SummaryList> previous;
+    {
+        std::lock_guard lock(cache_mu_);
+        previous = cache_;
+    }
     struct Read {
-        std::vector<std::tuple<std::int64_t, std::string, std::string, std::int64_t>> providers;
+        std::vector<std::pair<std::int64_t, std::int64_t>> providers;  // (id, generation) by id
         std::map<std::int64_t, std::shared_ptr<ProviderSummary>> fresh;  // re-read ones
     };
     auto read = pool_.Transaction([&](db::Session& s) {
@@ -221,89 +237,101 @@ std::vector<std::shared_ptr<const ProviderSummary>> Placement::Summaries() {
         std::vector<std::int64_t> changed;
         {
             auto rows = s.Query(kGenerationsSql);
-            std::lock_guard lock(cache_mu_);
+            r.providers.reserve(rows.size());
+            // Both lists are ordered by id: one pass finds what is new or moved.
+            std::size_t j = 0;
+            const std::size_t n = previous ? previous->size() : 0;
             for (const auto& row : rows) {
                 const auto id = row.Int("id");
                 const auto generation = row.Int("generation");
-                r.providers.emplace_back(id, row.String("uuid"), row.OptString("name").value_or(""), generation);
-                auto it = cache_.find(id);
-                if (it == cache_.end() || it->second->generation != generation) changed.push_back(id);
+                r.providers.emplace_back(id, generation);
+                while (j < n && (*previous)[j]->id < id) ++j;
+                if (j >= n || (*previous)[j]->id != id || (*previous)[j]->generation != generation) {
+                    changed.push_back(id);
+                }
             }
         }
         if (changed.empty()) return r;
-        for (auto id : changed) r.fresh.emplace(id, std::make_shared<ProviderSummary>());
+        for (auto id : changed) {
+            auto summary = std::make_shared<ProviderSummary>();
+            summary->id = id;
+            r.fresh.emplace(id, std::move(summary));
+        }
         // Many changed (a cold cache): read everything; else only those providers.
         const bool all = changed.size() * 2 > r.providers.size();
-        auto in_chunks = [&](std::string_view base, std::string_view suffix, auto&& each_row) {
+        auto in_chunks = [&](std::string_view base, std::string_view column, std::string_view suffix,
+                             auto&& each_row) {
             if (all) {
                 for (const auto& row : s.Query(std::string(base) + std::string(suffix))) each_row(row);
                 return;
             }
             for (std::size_t i = 0; i < changed.size(); i += kInListChunk) {
-                std::string sql = std::string(base) + " WHERE `resource_provider_id` IN (";
+                std::string sql = std::string(base) + " WHERE `" + std::string(column) + "` IN (";
                 db::Params params;
-                for (std::size_t j = i; j < std::min(changed.size(), i + kInListChunk); ++j) {
+                for (std::size_t k = i; k < std::min(changed.size(), i + kInListChunk); ++k) {
                     sql += params.empty() ? "?" : ", ?";
-                    params.emplace_back(changed[j]);
+                    params.emplace_back(changed[k]);
                 }
                 sql += ")" + std::string(suffix);
                 for (const auto& row : s.Query(sql, params)) each_row(row);
             }
         };
-        in_chunks(kInventorySql, "", [&](const db::Row& row) {
+        in_chunks(kProvidersSql, "id", "", [&](const db::Row& row) {
+            auto it = r.fresh.find(row.Int("id"));
+            if (it == r.fresh.end()) return;
+            it->second->uuid = row.String("uuid");
+            it->second->name = row.OptString("name").value_or("");
+        });
+        in_chunks(kInventorySql, "resource_provider_id", "", [&](const db::Row& row) {
             auto it = r.fresh.find(row.Int("resource_provider_id"));
             if (it == r.fresh.end()) return;
             auto inv = LoadInventory(row);
             it->second->inventories.emplace(inv.resource_class, std::move(inv));
         });
-        in_chunks(kUsageSql, " GROUP BY `resource_provider_id`, `resource_class`", [&](const db::Row& row) {
-            auto it = r.fresh.find(row.Int("resource_provider_id"));
-            if (it == r.fresh.end()) return;
-            auto inv = it->second->inventories.find(row.String("resource_class"));
-            if (inv != it->second->inventories.end()) inv->second.used = row.Int("used");
-        });
+        in_chunks(kUsageSql, "resource_provider_id", " GROUP BY `resource_provider_id`, `resource_class`",
+                  [&](const db::Row& row) {
+                      auto it = r.fresh.find(row.Int("resource_provider_id"));
+                      if (it == r.fresh.end()) return;
+                      auto inv = it->second->inventories.find(row.String("resource_class"));
+                      if (inv != it->second->inventories.end()) inv->second.used = row.Int("used");
+                  });
         return r;
     });
-    std::vector<std::shared_ptr<const ProviderSummary>> out;
-    out.reserve(read.providers.size());
-    std::lock_guard lock(cache_mu_);
-    std::map<std::int64_t, std::shared_ptr<const ProviderSummary>> next;
-    for (auto& [id, uuid, name, generation] : read.providers) {
-        std::shared_ptr<const ProviderSummary> entry;
+    if (read.fresh.empty() && previous && previous->size() == read.providers.size()) {
+        return previous;  // nothing moved: the common case, no copy at all
+    }
+    auto out = std::make_shared<SummaryList>();
+    out->reserve(read.providers.size());
+    std::size_t j = 0;
+    const std::size_t n = previous ? previous->size() : 0;
+    for (const auto& [id, generation] : read.providers) {
         if (auto f = read.fresh.find(id); f != read.fresh.end()) {
-            f->second->uuid = uuid;
-            f->second->name = name;
             f->second->generation = generation;
-            entry = f->second;
-        } else if (auto c = cache_.find(id); c != cache_.end()) {
-            // Unchanged in this snapshot, or already replaced by another thread with a newer
-            // one: either is a fair view (claims re-check in their own transaction).
-            entry = c->second;
-        } else {
-            continue;  // evicted meanwhile by a thread that no longer saw the provider
+            out->push_back(f->second);
+            continue;
         }
-        next.emplace(id, entry);
-        out.push_back(std::move(entry));
+        while (j < n && (*previous)[j]->id < id) ++j;
+        if (j < n && (*previous)[j]->id == id) out->push_back((*previous)[j]);
     }
-    // Keep entries other threads cached from newer snapshots.
-    for (auto& [id, entry] : cache_) {
-        auto it = next.find(id);
-        if (it != next.end() && entry->generation > it->second->generation) it->second = entry;
-    }
-    cache_ = std::move(next);
-    return out;
+    std::shared_ptr<const SummaryList> result = std::move(out);
+    // Concurrent requests each install what they read; any of those is a fair view (claims
+    // re-check in their own transaction).
+    std::lock_guard lock(cache_mu_);
+    cache_ = result;
+    return result;
 }
 
 std::vector<ProviderSummary> Placement::GetProviderSummaries() {
     std::vector<ProviderSummary> out;
-    for (const auto& p : Summaries()) out.push_back(*p);
+    for (const auto& p : *Summaries()) out.push_back(*p);
     return out;
 }
 
 std::vector<AllocationCandidate> Placement::GetAllocationCandidates(const Resources& request,
                                                                     std::size_t limit) {
     std::vector<AllocationCandidate> out;
-    for (const auto& p : Summaries()) {
+    const auto summaries = Summaries();
+    for (const auto& p : *summaries) {
         if (out.size() >= limit) break;
         bool fits = true;
         for (const auto& [cls, amount] : request) {
@@ -331,7 +359,15 @@ bool Placement::Claim(const std::string& consumer_uuid, const std::string& proje
                 if (group && group->has_uuid()) {
                     s.Query("SELECT `id` FROM `instance_groups` WHERE `uuid` = ? FOR UPDATE", {group->uuid()});
                 }
-                auto rp = s.Query("SELECT `id`, `generation` FROM `resource_providers` WHERE `uuid` = ?",
+                // The provider's row is locked before anything else is read: claims on one
+                // provider queue here one after the other, each reading (in a snapshot taken
+                // after the lock) what the previous one committed, instead of all reading the
+                // same generation and all but one losing the race. With many schedulers
+                // funnelled onto one host (an affinity group, the best-weighed host) a purely
+                // optimistic claim could lose every attempt. The generation is still checked
+                // and bumped for the writers that do not lock.
+                auto rp = s.Query("SELECT `id`, `generation` FROM `resource_providers` WHERE `uuid` = ?"
+                                  " FOR UPDATE",
                                   {provider_uuid});
                 if (rp.empty()) return false;
                 const auto rp_id = rp.front().Int("id");
@@ -380,6 +416,14 @@ bool Placement::Claim(const std::string& consumer_uuid, const std::string& proje
             NOVA_LOG_DEBUG(Log(), log::kNoContext,
                            "Claim for consumer {} on provider {}: {} (attempt {} of {})",
                            consumer_uuid, provider_uuid, c.what, attempt, kClaimAttempts);
+            BackOff(attempt);
+        } catch (const DBDeadlock& e) {
+            // A claim replacing a consumer's allocations on other providers can meet a
+            // removal or another move locking them in the other order.
+            NOVA_LOG_DEBUG(Log(), log::kNoContext,
+                           "Claim for consumer {} on provider {}: {} (attempt {} of {})",
+                           consumer_uuid, provider_uuid, e.what(), attempt, kClaimAttempts);
+            BackOff(attempt);
         }
     }
     NOVA_LOG_WARN(Log(), log::kNoContext,

@@ -21,23 +21,17 @@ SchedulerRpcApi::SchedulerRpcApi(std::shared_ptr<rpc::Transport> transport,
       rpc_response_timeout_(messaging.rpc_response_timeout),
       long_rpc_timeout_(messaging.long_rpc_timeout) {}
 
-std::vector<std::vector<objects::Selection>> SchedulerRpcApi::SelectDestinations(
-    const RequestContext& context, const objects::RequestSpec& spec,
-    const std::vector<std::string>& instance_uuids, bool return_alternates) const {
-    if (!client_.CanSendVersion("4.5")) {
-        throw SelectionObjectsWithOldRPCVersionNotSupported(
-            {{"version", version_cap_.value_or("")}});
-    }
-    Json args{{"instance_uuids", instance_uuids},
-              {"spec_obj", objects::ToPrimitive(spec)},
-              {"return_objects", true},
-              {"return_alternates", return_alternates}};
-    auto reply = client_
-                     .Prepare({.version = "4.5",
-                               .timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   long_rpc_timeout_),
-                               .call_monitor_timeout = rpc_response_timeout_})
-                     .Call(context, "select_destinations", std::move(args));
+namespace {
+
+Json SelectDestinationsArgs(const objects::RequestSpec& spec,
+                            const std::vector<std::string>& instance_uuids, bool return_alternates) {
+    return Json{{"instance_uuids", instance_uuids},
+                {"spec_obj", objects::ToPrimitive(spec)},
+                {"return_objects", true},
+                {"return_alternates", return_alternates}};
+}
+
+std::vector<std::vector<objects::Selection>> SelectionsFromReply(const Json& reply) {
     std::vector<std::vector<objects::Selection>> selections;
     for (const auto& per_instance : reply) {
         auto& list = selections.emplace_back();
@@ -46,6 +40,36 @@ std::vector<std::vector<objects::Selection>> SchedulerRpcApi::SelectDestinations
         }
     }
     return selections;
+}
+
+}  // namespace
+
+rpc::Client SchedulerRpcApi::PrepareSelectDestinations() const {
+    if (!client_.CanSendVersion("4.5")) {
+        throw SelectionObjectsWithOldRPCVersionNotSupported(
+            {{"version", version_cap_.value_or("")}});
+    }
+    return client_.Prepare(
+        {.version = "4.5",
+         .timeout = std::chrono::duration_cast<std::chrono::milliseconds>(long_rpc_timeout_),
+         .call_monitor_timeout = rpc_response_timeout_});
+}
+
+std::vector<std::vector<objects::Selection>> SchedulerRpcApi::SelectDestinations(
+    const RequestContext& context, const objects::RequestSpec& spec,
+    const std::vector<std::string>& instance_uuids, bool return_alternates) const {
+    return SelectionsFromReply(PrepareSelectDestinations().Call(
+        context, "select_destinations", SelectDestinationsArgs(spec, instance_uuids, return_alternates)));
+}
+
+boost::asio::awaitable<std::vector<std::vector<objects::Selection>>>
+SchedulerRpcApi::AsyncSelectDestinations(RequestContext context, objects::RequestSpec spec,
+                                         std::vector<std::string> instance_uuids,
+                                         bool return_alternates) const {
+    auto client = PrepareSelectDestinations();
+    auto pending = client.AsyncCall(context, "select_destinations",
+                                    SelectDestinationsArgs(spec, instance_uuids, return_alternates));
+    co_return SelectionsFromReply(co_await std::move(pending));
 }
 
 void SchedulerRpcApi::UpdateAggregates(const RequestContext& context,

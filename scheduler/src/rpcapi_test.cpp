@@ -3,7 +3,14 @@
 
 #include <doctest/doctest.h>
 
+#include <utility>  // before boost/asio/awaitable.hpp
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "nova/common/error.hpp"
@@ -81,6 +88,40 @@ TEST_CASE("NoValidHost raised by the scheduler comes back as itself") {
     CHECK_THROWS_WITH_AS(api.SelectDestinations(f.ctx, objects::RequestSpec(), {"u1"}, false),
                          "No valid host was found. There are not enough hosts available.",
                          NoValidHost);
+}
+
+TEST_CASE("the awaitable select_destinations keeps many requests in flight on one thread") {
+    Fixture f;
+    auto server = f.Serve([](const Json& args) -> Json {
+        const auto uuid = args.at("instance_uuids").at(0).get<std::string>();
+        if (uuid.ends_with("7")) throw NoValidHost({{"reason", "full"}});
+        objects::Selection chosen;
+        chosen.set_service_host("host-" + uuid);
+        return Json::array({Json::array({objects::ToPrimitive(chosen)})});
+    });
+    SchedulerRpcApi api(f.transport, f.levels, f.messaging);
+    boost::asio::io_context io;
+    std::map<std::string, std::string> hosts;
+    int refused = 0;
+    auto one = [](SchedulerRpcApi& stub, const RequestContext& ctx, std::string uuid,
+                  std::map<std::string, std::string>& out, int& refusals) -> boost::asio::awaitable<void> {
+        try {
+            // (A braced list inside a co_await expression trips g++ 12: built before.)
+            std::vector<std::string> uuids{uuid};
+            auto selections = co_await stub.AsyncSelectDestinations(ctx, objects::RequestSpec(), uuids, false);
+            out[uuid] = selections.at(0).at(0).service_host();
+        } catch (const NoValidHost&) {
+            ++refusals;
+        }
+    };
+    for (int i = 0; i < 20; ++i) {
+        boost::asio::co_spawn(io, one(api, f.ctx, "u" + std::to_string(i), hosts, refused),
+                              boost::asio::detached);
+    }
+    io.run();
+    CHECK(refused == 2);  // u7 and u17
+    REQUIRE(hosts.size() == 18);
+    CHECK(hosts.at("u3") == "host-u3");
 }
 
 TEST_CASE("a cap below 4.5 cannot ask for Selection objects") {

@@ -8,6 +8,7 @@
 
 #include "nova/common/uuid.hpp"
 #include "nova/db/aggregate_store.hpp"
+#include "nova/db/cell_mapping_store.hpp"
 #include "nova/db/service_store.hpp"
 #include "nova/scheduler/host_manager.hpp"
 #include "nova/scheduler/placement.hpp"
@@ -26,6 +27,8 @@ struct HostSpec {
     double ram_ratio = 1.0;
     double disk_ratio = 1.0;
     std::int64_t reserved_memory_mb = 0;
+    std::int64_t reserved_vcpus = 0;
+    std::int64_t reserved_disk_mb = 0;
 };
 
 class Cloud {
@@ -85,8 +88,29 @@ public:
 
         Placement(api(), clock_).SetInventory(
             node.uuid(), name, std::nullopt,
-            InventoryFromComputeNode(node, 0, spec.reserved_memory_mb, 0));
+            InventoryFromComputeNode(node, spec.reserved_vcpus, spec.reserved_memory_mb,
+                                     spec.reserved_disk_mb));
         return node.uuid();
+    }
+
+    // Maps the cell in the API database (cell0 too), as nova-manage cell_v2 does: what a
+    // nova-scheduler process reads at startup to find its cell databases.
+    void MapCell() {
+        db::CellMappingStore mappings(api(), clock_);
+        objects::CellMapping cell0;
+        cell0.set_uuid(db::kCell0Uuid);
+        cell0.set_name("cell0");
+        cell0.set_transport_url("none:///");
+        cell0.set_database_connection(cell_url());  // never read: cell0 has no hosts
+        cell0.set_disabled(false);
+        mappings.Create(cell0);
+        objects::CellMapping cell1;
+        cell1.set_uuid(cell_uuid_);
+        cell1.set_name("cell1");
+        cell1.set_transport_url("none:///");
+        cell1.set_database_connection(cell_url());
+        cell1.set_disabled(false);
+        mappings.Create(cell1);
     }
 
     void AddToAggregate(const std::string& name, const std::vector<std::string>& hosts,

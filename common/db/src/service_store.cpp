@@ -102,6 +102,14 @@ std::vector<objects::Service> ServiceStore::GetByBinary(const std::string& binar
                                 {binary}));
 }
 
+std::vector<objects::Service> ServiceStore::GetByBinaryChangedSince(const std::string& binary,
+                                                                   WallTime since) {
+    return detail::LoadAll<objects::Service>(
+        Services(), pool_.Query(Services().Select("WHERE `binary` = ? AND (`created_at` >= ? OR"
+                                                  " `updated_at` >= ? OR `deleted_at` >= ?) ORDER BY `id`"),
+                                {binary, since, since, since}));
+}
+
 std::vector<objects::Service> ServiceStore::GetByHost(const std::string& host) {
     return detail::LoadAll<objects::Service>(
         Services(), pool_.Query(Services().Select("WHERE `host` = ? AND `deleted` = 0 ORDER BY `id`"), {host}));
@@ -173,6 +181,13 @@ std::vector<objects::ComputeNode> ComputeNodeStore::GetAllByHost(const std::stri
 std::vector<objects::ComputeNode> ComputeNodeStore::GetAll() {
     return detail::LoadAll<objects::ComputeNode>(
         Nodes(), pool_.Query(Nodes().Select("WHERE `deleted` = 0 ORDER BY `id`")));
+}
+
+std::vector<objects::ComputeNode> ComputeNodeStore::GetChangedSince(WallTime since) {
+    return detail::LoadAll<objects::ComputeNode>(
+        Nodes(), pool_.Query(Nodes().Select("WHERE `created_at` >= ? OR `updated_at` >= ? OR `deleted_at` >= ?"
+                                            " ORDER BY `id`"),
+                             {since, since, since}));
 }
 
 std::vector<objects::ComputeNode> ComputeNodeStore::GetAllByNotMapped(std::int64_t mapped_less_than) {

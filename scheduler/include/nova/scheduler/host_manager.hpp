@@ -5,16 +5,28 @@
 // one snapshot is kept for [scheduler] host_state_cache_seconds and shared by concurrent
 // requests; each request gets its own copies to consume from. When it expires, a background
 // thread reads the next one while requests keep using the expired one (so no request waits
-// for a refresh, except the very first); a snapshot is thus at most the TTL plus one read old. A stale snapshot can only make
-// a choice worse, never overbook a host: claims are checked in the placement tables.
+// for a refresh, except the very first); a snapshot is thus at most the TTL plus one read old.
+// A stale snapshot can only make a choice worse, never overbook a host: claims are checked
+// in the placement tables.
+//
+// Refreshes are incremental: only the services, compute nodes and instances created, updated
+// or deleted since the previous read (by their timestamps, with kRefreshOverlap of slack for
+// writes that committed late) are read again, and only the host states they touch are
+// rebuilt; the others are shared between snapshots. Aggregates (few rows) are read whole.
+// The first read, a soft-deleted service, and every kFullRefreshInterval read everything.
+//
 // Instances of a request's server group are always looked up fresh (their allocations), so
 // that the affinity filters see members placed a moment ago by another scheduler.
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "nova/common/clock.hpp"
@@ -43,27 +55,61 @@ public:
     std::vector<HostState> GetHostStates(const std::set<std::string>* node_uuids,
                                          const objects::RequestSpec& spec);
 
-    // Drops the snapshot: the next request reads everything again.
+    // Expires the snapshot: the next request refreshes it (incrementally) before choosing.
     void Invalidate();
+
+    // How far back an incremental read looks before the start of the previous one.
+    static constexpr std::chrono::seconds kRefreshOverlap{5};
+    // Every this long a refresh reads everything (rows removed outright, clock oddities).
+    static constexpr std::chrono::seconds kFullRefreshInterval{300};
+
+    // Reads done so far, full and incremental (for tests and the benchmark).
+    struct ReadCounts {
+        std::uint64_t full = 0;
+        std::uint64_t incremental = 0;
+    };
+    ReadCounts read_counts() const;
 
 private:
     struct Snapshot {
-        std::vector<HostState> hosts;
+        std::vector<std::shared_ptr<const HostState>> hosts;
+        std::unordered_map<std::string_view, std::size_t> by_uuid;  // index in hosts
         MonoTime read_at;
+        std::uint64_t epoch = 0;  // epoch_ when its read started
+    };
+    // What the reads have seen of one cell; guarded by refresh_mu_.
+    struct CellIndex {
+        std::map<std::string, objects::Service> services;        // nova-compute by host
+        std::map<std::int64_t, objects::ComputeNode> orphans;    // nodes without a service yet
+        std::map<std::int64_t, std::shared_ptr<const HostState>> states;  // by node id
+        std::map<std::string, std::pair<std::string, std::string>> instance_at;  // uuid -> (host, node)
+        std::map<std::pair<std::string, std::string>, std::set<std::string>> instances;
     };
     std::shared_ptr<const Snapshot> Current();
     std::shared_ptr<const Snapshot> Read();
+    // Applies what changed in one cell since `since` (everything when nullopt) to `index`.
+    void RefreshCell(const CellDatabase& cell, CellIndex& index, std::optional<WallTime> since,
+                     bool aggregates_changed, bool& need_full);
 
     db::Pool& api_;
     std::vector<CellDatabase> cells_;
     const Clock& clock_;
     std::chrono::seconds ttl_;
-    std::mutex mu_;              // guards snapshot_, refreshing_, refresher_
-    std::mutex refresh_mu_;      // one reader of the databases at a time
+    mutable std::mutex mu_;      // guards snapshot_, refreshing_, refresher_, counts_
+    std::mutex refresh_mu_;      // one reader of the databases at a time; guards the index
     std::shared_ptr<const Snapshot> snapshot_;
     bool refreshing_ = false;
-    std::uint64_t epoch_ = 0;  // bumped by Invalidate
+    std::uint64_t epoch_ = 0;  // bumped by Invalidate: older snapshots are refreshed before use
     std::thread refresher_;
+    ReadCounts counts_;
+
+    // The incremental reader's state (refresh_mu_).
+    std::vector<CellIndex> index_;
+    std::map<std::string, std::vector<std::shared_ptr<const objects::Aggregate>>> aggregates_by_host_;
+    std::string aggregates_seen_;  // the aggregates as last read, serialized
+    std::optional<WallTime> last_read_started_;
+    std::optional<WallTime> last_full_read_;
+    bool need_full_ = true;
 };
 
 }  // namespace nova::scheduler

@@ -78,6 +78,7 @@ std::vector<InventoryRecord> InventoryFromComputeNode(const objects::ComputeNode
                                                       std::int64_t reserved_host_disk_mb);
 
 struct ProviderSummary {
+    std::int64_t id = 0;  // the provider's row id
     std::string uuid;
     std::string name;
     std::int64_t generation = 0;
@@ -162,12 +163,13 @@ public:
                               std::vector<InventoryRecord> inventory);
 
 private:
-    std::vector<std::shared_ptr<const ProviderSummary>> Summaries();
+    using SummaryList = std::vector<std::shared_ptr<const ProviderSummary>>;  // by provider id
+    std::shared_ptr<const SummaryList> Summaries();
 
     db::Pool& pool_;
     const Clock& clock_;
     std::mutex cache_mu_;  // guards cache_
-    std::map<std::int64_t, std::shared_ptr<const ProviderSummary>> cache_;  // by provider id
+    std::shared_ptr<const SummaryList> cache_;  // the last list read, shared by requests
 };
 
 }  // namespace nova::scheduler

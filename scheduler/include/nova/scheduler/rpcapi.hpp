@@ -55,6 +55,11 @@ public:
     std::vector<std::vector<objects::Selection>> SelectDestinations(
         const RequestContext& context, const objects::RequestSpec& spec,
         const std::vector<std::string>& instance_uuids, bool return_alternates) const;
+    // The same for coroutines: many requests in flight without a thread each. The arguments
+    // are taken by value (the awaitable runs when awaited); the stub must outlive it.
+    boost::asio::awaitable<std::vector<std::vector<objects::Selection>>> AsyncSelectDestinations(
+        RequestContext context, objects::RequestSpec spec, std::vector<std::string> instance_uuids,
+        bool return_alternates) const;
 
     // Fanout casts that keep every scheduler's host state fresh.
     void UpdateAggregates(const RequestContext& context,
@@ -70,6 +75,8 @@ public:
     const rpc::Client& client() const { return client_; }
 
 private:
+    rpc::Client PrepareSelectDestinations() const;
+
     std::optional<std::string> version_cap_;
     rpc::Client client_;
     std::chrono::seconds rpc_response_timeout_;

@@ -22,6 +22,9 @@ public:
     std::vector<objects::Service> GetAll(bool include_disabled = true);
     std::vector<objects::Service> GetByBinary(const std::string& binary, bool include_disabled = true);
     std::vector<objects::Service> GetByHost(const std::string& host);
+    // Services of `binary` created, updated or deleted at or after `since`, soft-deleted ones
+    // included (deleted() true): what an incremental reader of the table needs.
+    std::vector<objects::Service> GetByBinaryChangedSince(const std::string& binary, WallTime since);
     // The lowest `version` among live services of `binary` (0 when there are none).
     std::int64_t GetMinimumVersion(const std::string& binary);
     void Save(objects::Service& service);
@@ -41,6 +44,8 @@ public:
     objects::ComputeNode GetByHostAndNodename(const std::string& host, const std::string& node);
     std::vector<objects::ComputeNode> GetAllByHost(const std::string& host);  // may be empty
     std::vector<objects::ComputeNode> GetAll();
+    // Nodes created, updated or deleted at or after `since`, soft-deleted ones included.
+    std::vector<objects::ComputeNode> GetChangedSince(WallTime since);
     // Nodes whose `mapped` is below `mapped_less_than` (discover_hosts).
     std::vector<objects::ComputeNode> GetAllByNotMapped(std::int64_t mapped_less_than);
     void Save(objects::ComputeNode& node);
