@@ -94,9 +94,11 @@ EOF
   [ -s "$KS/fernet-keys/0" ] || { echo "keystone_fixture: keystone-manage failed, see $KS/log/manage.log" >&2; exit 1; }
 fi
 
-# One process, no threads (sqlite objects cannot cross threads); HTTP/1.1 for keep-alive.
+# Processes without threads (sqlite objects cannot cross threads); HTTP/1.1 for keep-alive.
+# One process is not enough: a client's idle keep-alive connection holds a uwsgi worker, so
+# nova-api's validation would wait behind openstackclient's open connection.
 setsid uwsgi --plugin python3 --http11-socket "127.0.0.1:$PORT" --wsgi-file /usr/bin/keystone-wsgi-public \
-  --env "OS_KEYSTONE_CONFIG_DIR=$KS" --processes 1 --master --die-on-term \
+  --env "OS_KEYSTONE_CONFIG_DIR=$KS" --processes 4 --master --die-on-term \
   --logto "$KS/log/uwsgi.log" --pidfile "$KS/uwsgi.pid" </dev/null >/dev/null 2>&1 &
 for _ in $(seq 120); do answers "$PORT" && break; sleep 0.5; done
 answers "$PORT" || { echo "keystone_fixture: Keystone does not answer on $PORT, see $KS/log" >&2; stop; exit 1; }
