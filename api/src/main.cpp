@@ -1,6 +1,8 @@
 // nova-api: OpenStack Compute API (REST v2.1 with microversions), and - when no Glance is
 // configured - the read-only Glance v2 API of the local image catalog.
 #include <csignal>
+#include <filesystem>
+#include <optional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "nova/api/image/glance_app.hpp"
 #include "nova/api/image/glance_image_service.hpp"
 #include "nova/api/image/local_catalog.hpp"
+#include "nova/api/keystone.hpp"
 #include "nova/api/policy.hpp"
 #include "nova/common/log.hpp"
 #include "nova/conf/api.hpp"
@@ -33,11 +36,32 @@
 #include "nova/conductor/rpcapi.hpp"
 #include "nova/db/service_store.hpp"
 #include "nova/rpc/transport.hpp"
+#include "nova/conf/keystone_authtoken.hpp"
 
 namespace asio = boost::asio;
 using namespace nova;
 
 namespace {
+
+// [oslo_policy] policy_file: an absolute path, or a name looked up beside the configuration
+// files and in /etc/nova (oslo.config's search). nullopt when a relative name is nowhere.
+std::optional<std::string> FindPolicyFile(const std::string& name, const std::vector<std::string>& config_files) {
+    namespace fs = std::filesystem;
+    fs::path path(name);
+    if (path.is_absolute()) {
+        if (!fs::exists(path)) {
+            throw InvalidConfiguration::WithMessage("[oslo_policy] policy_file " + name + " does not exist");
+        }
+        return name;
+    }
+    std::vector<fs::path> dirs;
+    for (const auto& file : config_files) dirs.push_back(fs::path(file).parent_path());
+    dirs.emplace_back("/etc/nova");
+    for (const auto& dir : dirs) {
+        if (fs::exists(dir / path)) return (dir / path).string();
+    }
+    return std::nullopt;
+}
 
 // Stops when every server is drained, or when the grace period is over.
 void DrainThenStop(asio::io_context& io, std::vector<api::HttpServer*> servers,
@@ -70,6 +94,8 @@ int main(int argc, char** argv) {
     auto middleware = conf::LoadOrExit<conf::OsloMiddlewareOptions>(program);
     auto glance = conf::LoadOrExit<conf::GlanceOptions>(program);
     auto quota = conf::LoadOrExit<conf::QuotaOptions>(program);
+    auto authtoken = conf::LoadOrExit<conf::KeystoneAuthtokenOptions>(program);
+    auto oslo_policy = conf::LoadOrExit<conf::OsloPolicyOptions>(program);
     auto api_database = conf::LoadOrExit<conf::DatabaseOptions>(program, "api_database");
     auto cell_database = conf::LoadOrExit<conf::DatabaseOptions>(program);
     auto messaging = conf::LoadOrExit<conf::MessagingOptions>(program);
@@ -78,8 +104,45 @@ int main(int argc, char** argv) {
     auto& log = log::Get("nova.api.service");
 
     try {
-        auto auth = api::MakeAuthenticator(api_options.auth_strategy, api_options.use_forwarded_for);
-        api::RulePolicy policy(api::ZedDefaultRules());
+        SystemClock clock;
+        api::RulePolicy::Options policy_options;
+        policy_options.enforce_new_defaults = oslo_policy.enforce_new_defaults;
+        if (auto file = FindPolicyFile(oslo_policy.policy_file, program.cli.config_files)) {
+            try {
+                policy_options.overrides = api::LoadPolicyFile(*file);
+            } catch (const std::invalid_argument& e) {
+                throw InvalidConfiguration::WithMessage(e.what());
+            }
+            NOVA_LOG_INFO(log, log::kNoContext, "Policy file {}: {} rule(s) override the defaults", *file,
+                          policy_options.overrides.size());
+        }
+        api::RulePolicy policy(api::ZedDefaultRules(), policy_options);
+
+        std::unique_ptr<api::IdentityService> identity;
+        std::unique_ptr<api::Authenticator> auth;
+        if (api_options.auth_strategy == "keystone") {
+            api::KeystoneIdentityService::Options ks;
+            ks.auth_url = authtoken.auth_url.value_or("");
+            ks.username = authtoken.username.value_or("");
+            ks.password = authtoken.password.value_or("");
+            ks.user_domain_name = authtoken.user_domain_name.value_or("");
+            ks.user_domain_id = authtoken.user_domain_id.value_or("");
+            ks.project_name = authtoken.project_name.value_or("");
+            ks.project_domain_name = authtoken.project_domain_name.value_or("");
+            ks.project_domain_id = authtoken.project_domain_id.value_or("");
+            ks.timeout = std::chrono::seconds(authtoken.http_connect_timeout);
+            ks.max_retries = authtoken.http_request_max_retries;
+            ks.include_catalog = authtoken.include_service_catalog;
+            identity = std::make_unique<api::KeystoneIdentityService>(ks, clock);
+            api::KeystoneAuth::Options auth_options;
+            auth_options.www_authenticate_uri = authtoken.www_authenticate_uri.value_or(ks.auth_url);
+            auth_options.token_cache_time = authtoken.token_cache_time;
+            auth_options.token_cache_size = static_cast<std::size_t>(authtoken.token_cache_size);
+            auth_options.use_forwarded_for = api_options.use_forwarded_for;
+            auth = std::make_unique<api::KeystoneAuth>(auth_options, *identity, policy, clock);
+        } else {
+            auth = std::make_unique<api::NoAuth2>(api_options.use_forwarded_for);
+        }
 
         std::unique_ptr<api::image::ImageService> images;
         api::image::LocalImageCatalog* catalog = nullptr;
@@ -96,7 +159,6 @@ int main(int argc, char** argv) {
                 "local image catalog");
         }
 
-        SystemClock clock;
         api::RouteTable routes;
         api::handlers::HandlerDeps deps{*images, clock};
         deps.options.max_limit = api_options.max_limit;

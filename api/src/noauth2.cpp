@@ -1,5 +1,4 @@
 #include "nova/api/auth.hpp"
-#include "nova/common/error.hpp"
 
 namespace nova::api {
 
@@ -31,15 +30,6 @@ AuthOutcome NoAuth2::Authenticate(const HttpRequest& request, const RequestIds& 
     context.request_id = ids.request_id;
     context.global_request_id = ids.global_request_id;
     return context;
-}
-
-std::unique_ptr<Authenticator> MakeAuthenticator(const std::string& auth_strategy,
-                                                 bool use_forwarded_for) {
-    if (auth_strategy == "noauth2") return std::make_unique<NoAuth2>(use_forwarded_for);
-    throw InvalidConfiguration::WithMessage(
-        "[api] auth_strategy = " + auth_strategy +
-        " is not available in this build yet (Keystone authentication is issue #9); use "
-        "noauth2 for development and testing");
 }
 
 }  // namespace nova::api

@@ -188,7 +188,8 @@ TEST_CASE("nova-api process: SIGHUP reloads, SIGTERM drains and exits") {
 TEST_CASE("nova-api process: configuration it cannot serve stops it at startup") {
     NovaApi keystone("[api]\nauth_strategy = keystone\n");
     CHECK(keystone.WaitExit(10) == 1);
-    CHECK(keystone.Log().find("Keystone authentication is issue #9") != std::string::npos);
+    CHECK(keystone.Log().find("[keystone_authtoken] auth_url must be set when [api] auth_strategy = keystone") !=
+          std::string::npos);
 
     NovaApi bad_port("[DEFAULT]\nosapi_compute_listen_port = 70000\n");
     CHECK(bad_port.WaitExit(10) == 1);

@@ -202,7 +202,8 @@ struct FoundInstance {
     db::Pool* cell;
 };
 
-// common.get_instance through the instance mapping; deleted instances from 2.21.
+// common.get_instance through the instance mapping; deleted instances from 2.21; a user
+// context sees only its own project's instances.
 FoundInstance GetInstance(HandlerDeps& deps, const ApiRequest& req, const std::string& id) {
     auto not_found = [&] { return InstanceNotFound({{"instance_id", id}}); };
     if (!validation::IsUuidLike(id)) throw not_found();
@@ -210,7 +211,10 @@ FoundInstance GetInstance(HandlerDeps& deps, const ApiRequest& req, const std::s
         auto mapping = db::InstanceMappingStore(*deps.api_db, deps.clock).GetByInstanceUuid(id);
         if (!mapping.has_cell_mapping() || mapping.cell_mapping().uuid().empty()) throw not_found();
         auto& pool = deps.cells->PoolFor(mapping.cell_mapping());
-        return {db::InstanceStore(pool, deps.clock).GetByUuid(id, req.AtLeast(2, 21)), &pool};
+        auto instance = db::InstanceStore(pool, deps.clock).GetByUuid(id, req.AtLeast(2, 21));
+        // Nova's DB API reads instances project_only: another project's server is not found.
+        if (!ProjectVisible(req.context, instance.project_id())) throw not_found();
+        return {std::move(instance), &pool};
     } catch (const InstanceMappingNotFound&) {
         throw not_found();
     }

@@ -296,4 +296,12 @@ void Policy::Authorize(const RequestContext& context, std::string_view rule) con
     Authorize(context, rule, DefaultTarget(context));
 }
 
+bool IsUserContext(const RequestContext& context) {
+    return !context.is_admin && !context.user_id.empty() && !context.project_id.empty();
+}
+
+bool ProjectVisible(const RequestContext& context, std::string_view project_id) {
+    return !IsUserContext(context) || context.project_id == project_id;
+}
+
 }  // namespace nova::api

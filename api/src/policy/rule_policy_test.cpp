@@ -86,3 +86,92 @@ TEST_CASE("policy: new defaults, overrides and the check language") {
     CHECK_THROWS_AS(RulePolicy({{"bad", "role:x and", ""}}), std::invalid_argument);
     CHECK_THROWS_AS(RulePolicy({{"bad", "(role:x", ""}}), std::invalid_argument);
 }
+
+TEST_CASE("policy: Zed defaults with Keystone roles (member, reader, admin)") {
+    RulePolicy zed(ZedDefaultRules());
+    RulePolicy strict(ZedDefaultRules(), {.enforce_new_defaults = true, .overrides = {}});
+    auto member = Context("m", "p1", false, {"member", "reader"});
+    auto reader = Context("r", "p1", false, {"reader"});
+    auto admin = Context("a", "admin-project", true, {"admin", "member", "reader"});
+    nova::Json own{{"project_id", "p1"}, {"user_id", "m"}};
+    nova::Json other{{"project_id", "p2"}, {"user_id", "x"}};
+
+    // Admin-only APIs: members and readers get 403 under both modes.
+    for (const char* rule : {"os_compute_api:os-services:list", "os_compute_api:os-hypervisors:list",
+                             "os_compute_api:os-aggregates:index", "os_compute_api:os-flavor-manage:create",
+                             "os_compute_api:os-flavor-manage:delete", "os_compute_api:os-quota-sets:update",
+                             "os_compute_api:os-migrations:index", "os_compute_api:servers:detail:get_all_tenants",
+                             "os_compute_api:servers:create:forced_host"}) {
+        CAPTURE(rule);
+        for (const RulePolicy* p : {&zed, &strict}) {
+            CHECK_FALSE(p->Allowed(member, rule, own));
+            CHECK_FALSE(p->Allowed(reader, rule, own));
+            CHECK(p->Allowed(admin, rule, own));
+        }
+    }
+    // Project APIs: own project yes, another project no, admin any.
+    for (const char* rule : {"os_compute_api:servers:index", "os_compute_api:servers:show",
+                             "os_compute_api:servers:create", "os_compute_api:servers:delete",
+                             "os_compute_api:servers:reboot", "os_compute_api:os-quota-sets:show"}) {
+        CAPTURE(rule);
+        for (const RulePolicy* p : {&zed, &strict}) {
+            CHECK(p->Allowed(member, rule, own));
+            CHECK_FALSE(p->Allowed(member, rule, other));
+            CHECK(p->Allowed(admin, rule, other));
+        }
+    }
+    // Zed's default (enforce_new_defaults = False) still lets a project's reader write, through
+    // the deprecated admin_or_owner rule; the new defaults do not.
+    CHECK(zed.Allowed(reader, "os_compute_api:servers:delete", own));
+    CHECK_FALSE(strict.Allowed(reader, "os_compute_api:servers:delete", own));
+    CHECK(strict.Allowed(reader, "os_compute_api:servers:show", own));
+    // Key pairs belong to users.
+    CHECK(zed.Allowed(member, "os_compute_api:os-keypairs:index", nova::Json{{"user_id", "m"}}));
+    CHECK_FALSE(zed.Allowed(member, "os_compute_api:os-keypairs:index", nova::Json{{"user_id", "x"}}));
+    CHECK(zed.Allowed(admin, "os_compute_api:os-keypairs:index", nova::Json{{"user_id", "x"}}));
+}
+
+TEST_CASE("policy: policy files in YAML and JSON override the defaults") {
+    auto yaml = ParsePolicyFile(
+        "# an operator's policy.yaml\n"
+        "\"os_compute_api:os-services:list\": \"rule:project_reader_api\"\n"
+        "os_compute_api:servers:create: '!'\n"
+        "\"custom\": \"role:ops and not role:intern\"\n"
+        "os_compute_api:servers:show: \"\"\n");
+    CHECK(yaml.size() == 4);
+    CHECK(yaml.at("os_compute_api:servers:create") == "!");
+    CHECK(yaml.at("os_compute_api:servers:show").empty());
+    auto json = ParsePolicyFile(R"({"os_compute_api:os-services:list": "@"})");
+    CHECK(json.at("os_compute_api:os-services:list") == "@");
+    CHECK(ParsePolicyFile("").empty());
+    CHECK(ParsePolicyFile("# nothing but comments\n").empty());
+    CHECK_THROWS_AS(ParsePolicyFile("- a\n- b\n"), std::invalid_argument);
+    CHECK_THROWS_AS(ParsePolicyFile("a: {b: c}\n"), std::invalid_argument);
+    CHECK_THROWS_AS(ParsePolicyFile("a: [1]\n"), std::invalid_argument);
+    CHECK_THROWS_AS(ParsePolicyFile("a: \"unterminated\n"), std::invalid_argument);
+    CHECK_THROWS_AS(ParsePolicyFile(R"({"a": 1})"), std::invalid_argument);
+
+    RulePolicy policy(ZedDefaultRules(), {.enforce_new_defaults = false, .overrides = yaml});
+    auto member = Context("m", "p1", false, {"member", "reader"});
+    nova::Json own{{"project_id", "p1"}};
+    CHECK(policy.Allowed(member, "os_compute_api:os-services:list", own));
+    CHECK_FALSE(policy.Allowed(member, "os_compute_api:os-services:list", nova::Json{{"project_id", "p2"}}));
+    // An override replaces the rule entirely (no deprecated fallback), even for admins.
+    CHECK_FALSE(policy.Allowed(Context("a", "p", true, {"admin"}), "os_compute_api:servers:create", own));
+    CHECK(policy.Allowed(Context("x", "p9", false), "os_compute_api:servers:show", nova::Json{{"project_id", "p1"}}));
+    CHECK(policy.Allowed(Context("x", "p", false, {"ops"}), "custom", own));
+    CHECK_FALSE(policy.Allowed(Context("x", "p", false, {"ops", "intern"}), "custom", own));
+    // Rules not in the file keep their defaults.
+    CHECK_FALSE(policy.Allowed(member, "os_compute_api:os-hypervisors:list", own));
+}
+
+TEST_CASE("policy: project isolation helpers") {
+    auto member = Context("m", "p1", false, {"member"});
+    CHECK(IsUserContext(member));
+    CHECK(ProjectVisible(member, "p1"));
+    CHECK_FALSE(ProjectVisible(member, "p2"));
+    auto admin = Context("a", "p0", true, {"admin"});
+    CHECK_FALSE(IsUserContext(admin));
+    CHECK(ProjectVisible(admin, "p2"));
+    CHECK_FALSE(IsUserContext(nova::RequestContext::Admin()));
+}

@@ -6,6 +6,7 @@
 #include "nova/conf/default.hpp"
 #include "nova/conf/fake.hpp"
 #include "nova/conf/glance.hpp"
+#include "nova/conf/keystone_authtoken.hpp"
 #include "nova/conf/libvirt.hpp"
 #include "nova/conf/logging.hpp"
 #include "nova/conf/messaging.hpp"
@@ -49,6 +50,8 @@ std::vector<GroupInfo> AllGroups() {
     merge(Describe<LibvirtOptions>());
     merge(Describe<FakeOptions>());
     merge(Describe<QuotaOptions>());
+    merge(Describe<KeystoneAuthtokenOptions>());
+    merge(Describe<OsloPolicyOptions>());
     return groups;
 }
 

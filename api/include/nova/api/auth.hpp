@@ -44,9 +44,4 @@ private:
     bool use_forwarded_for_;
 };
 
-// Builds the authenticator [api] auth_strategy names; throws InvalidConfiguration for a
-// strategy this build cannot serve yet (keystone: issue #9).
-std::unique_ptr<Authenticator> MakeAuthenticator(const std::string& auth_strategy,
-                                                 bool use_forwarded_for);
-
 }  // namespace nova::api

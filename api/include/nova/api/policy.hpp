@@ -73,4 +73,17 @@ private:
     std::map<std::string, std::unique_ptr<Check>, std::less<>> rules_;
 };
 
+// An oslo.policy file's rules (rule name -> check string), from JSON or YAML text. Throws
+// std::invalid_argument when the text is not a mapping of strings.
+std::map<std::string, std::string> ParsePolicyFile(const std::string& text);
+// The same from a file; also checks that every check string parses. Throws
+// std::invalid_argument naming the file.
+std::map<std::string, std::string> LoadPolicyFile(const std::string& path);
+
+// Project isolation (Nova's nova.context.is_user_context and the DB API's project_only
+// filter): a context that is not admin and has a user and a project sees only its own
+// project's rows; a row of another project must look absent (NotFound, 404), not forbidden.
+bool IsUserContext(const RequestContext& context);
+bool ProjectVisible(const RequestContext& context, std::string_view project_id);
+
 }  // namespace nova::api
