@@ -408,13 +408,10 @@ void ComputeTaskManager::RecheckQuota(const std::string& project_id) {
     std::map<std::string, std::int64_t> used{{"instances", 0}, {"cores", 0}, {"ram", 0}};
     for (const auto& cell : db::CellMappingStore(api_, clock_).GetAll()) {
         if (cell.uuid() == db::kCell0Uuid) continue;
-        db::InstanceFilters filters;
-        filters.project_id = project_id;
-        for (const auto& instance : db::InstanceStore(cells_.Get(cell), clock_).GetByFilters(filters)) {
-            used["instances"] += 1;
-            used["cores"] += instance.vcpus();
-            used["ram"] += instance.memory_mb();
-        }
+        auto usage = db::InstanceStore(cells_.Get(cell), clock_).CountUsage(project_id);
+        used["instances"] += usage.instances;
+        used["cores"] += usage.cores;
+        used["ram"] += usage.ram;
     }
     std::vector<std::string> overs;
     for (const auto& [resource, amount] : used) {

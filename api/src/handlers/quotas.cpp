@@ -2,6 +2,7 @@
 
 #include "cells.hpp"
 #include "handlers.hpp"
+#include "nova/db/instance_store.hpp"
 #include "nova/db/instance_group_store.hpp"
 #include "nova/db/keypair_store.hpp"
 
@@ -35,25 +36,10 @@ std::map<std::string, std::int64_t> QuotaUsage(HandlerDeps& deps, const std::str
     std::map<std::string, std::int64_t> used;
     for (const auto& [resource, limit] : deps.options.quota_defaults) used[resource] = 0;
     for (auto& cell : deps.cells->All()) {
-        db::Rows rows;
-        if (user_id) {
-            rows = cell.pool->Query(
-                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(`vcpus`), 0) AS SIGNED) AS cores, CAST(COALESCE(SUM(`memory_mb`), 0) AS SIGNED) AS ram "
-                "FROM `instances` WHERE `deleted` = 0 AND `project_id` = ? AND `user_id` = ? "
-                "AND (`vm_state` IS NULL OR `vm_state` != 'soft-delete')",
-                {project_id, *user_id});
-        } else {
-            rows = cell.pool->Query(
-                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(`vcpus`), 0) AS SIGNED) AS cores, CAST(COALESCE(SUM(`memory_mb`), 0) AS SIGNED) AS ram "
-                "FROM `instances` WHERE `deleted` = 0 AND `project_id` = ? "
-                "AND (`vm_state` IS NULL OR `vm_state` != 'soft-delete')",
-                {project_id});
-        }
-        if (!rows.empty()) {
-            used["instances"] += rows.front().Int("n");
-            used["cores"] += rows.front().Int("cores");
-            used["ram"] += rows.front().Int("ram");
-        }
+        auto usage = db::InstanceStore(*cell.pool, deps.clock).CountUsage(project_id, user_id);
+        used["instances"] += usage.instances;
+        used["cores"] += usage.cores;
+        used["ram"] += usage.ram;
     }
     used["key_pairs"] = db::KeyPairStore(*deps.api_db, deps.clock).CountByUser(keypair_user);
     used["server_groups"] = static_cast<std::int64_t>(

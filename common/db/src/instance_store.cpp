@@ -47,6 +47,8 @@ Json Text(const std::optional<std::string>& v) {
 
 class InstanceStore::Impl {
 public:
+    Pool& pool() { return pool_; }
+
     Impl(Pool& pool, const Clock& clock)
         : pool_(pool),
           clock_(clock),
@@ -459,6 +461,28 @@ std::vector<objects::Instance> InstanceStore::GetByFilters(const InstanceFilters
     Params params;
     auto where = Impl::WhereFor(filters, params);
     return impl_->GetMany(where, params);
+}
+
+InstanceStore::Usage InstanceStore::CountUsage(const std::string& project_id,
+                                               const std::optional<std::string>& user_id) {
+    std::string sql =
+        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(`vcpus`), 0) AS SIGNED) AS cores, "
+        "CAST(COALESCE(SUM(`memory_mb`), 0) AS SIGNED) AS ram FROM `instances` "
+        "WHERE `deleted` = 0 AND `project_id` = ? "
+        "AND (`vm_state` IS NULL OR `vm_state` != 'soft-delete')";
+    Params params{project_id};
+    if (user_id) {
+        sql += " AND `user_id` = ?";
+        params.push_back(*user_id);
+    }
+    auto rows = impl_->pool().Query(sql, params);
+    Usage usage;
+    if (!rows.empty()) {
+        usage.instances = rows.front().Int("n");
+        usage.cores = rows.front().Int("cores");
+        usage.ram = rows.front().Int("ram");
+    }
+    return usage;
 }
 
 }  // namespace nova::db

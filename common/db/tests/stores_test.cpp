@@ -126,6 +126,15 @@ TEST_CASE("an instance with every stored field round-trips through the cell data
     filters.vm_states = {"active"};
     CHECK(store.GetByFilters(filters).empty());
 
+    // Quota usage is counted in SQL: the project's and its user's live instances.
+    auto usage = store.CountUsage(again.project_id());
+    CHECK(usage.instances == 1);
+    CHECK(usage.cores == again.vcpus());
+    CHECK(usage.ram == again.memory_mb());
+    CHECK(store.CountUsage(again.project_id(), again.user_id()).instances == 1);
+    CHECK(store.CountUsage(again.project_id(), std::string("another-user")).instances == 0);
+    CHECK(store.CountUsage("another-project").instances == 0);
+
     // Destroy is a soft delete, with Nova's host constraint.
     auto stale = store.GetByUuid(inst.uuid());
     again.set_host("elsewhere");
@@ -135,6 +144,7 @@ TEST_CASE("an instance with every stored field round-trips through the cell data
     CHECK(again.deleted());
     CHECK_THROWS_AS(store.GetByUuid(inst.uuid()), InstanceNotFound);
     CHECK(store.GetByUuid(inst.uuid(), true).deleted());
+    CHECK(store.CountUsage(again.project_id()).instances == 0);  // deleted ones do not count
     CHECK(db.pool().Query("SELECT deleted = id AS soft FROM instances WHERE uuid = ?", {inst.uuid()})
               .front().Int("soft") == 1);
     InstanceFilters deleted;

@@ -77,6 +77,16 @@ public:
     // Newest first (created_at, then id, descending), as Nova sorts by default.
     std::vector<objects::Instance> GetByFilters(const InstanceFilters& filters);
 
+    // What a project (and optionally one of its users) holds in this cell, for quotas:
+    // live instances, their vcpus and memory_mb, counted in SQL as Nova's
+    // _instances_cores_ram_count does (soft-deleted instances do not count).
+    struct Usage {
+        std::int64_t instances = 0;
+        std::int64_t cores = 0;
+        std::int64_t ram = 0;
+    };
+    Usage CountUsage(const std::string& project_id, const std::optional<std::string>& user_id = std::nullopt);
+
 private:
     class Impl;
     std::unique_ptr<Impl> impl_;
