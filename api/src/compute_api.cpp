@@ -594,12 +594,19 @@ void ComputeApi::Update(const RequestContext&, Server& server, const Json& chang
     if (server.building()) {
         // Nova updates the BuildRequest's instance while it is not in a cell.
         db::BuildRequestStore store(*deps_.api_db, deps_.clock);
-        auto br = store.GetByInstanceUuid(inst.uuid());
-        *br.mutable_instance() = inst;
-        store.Destroy(inst.uuid());
-        objects::Unset(br, "id");
-        store.Create(br);
-        return;
+        try {
+            auto br = store.GetByInstanceUuid(inst.uuid());
+            *br.mutable_instance() = inst;
+            store.Save(br);
+            return;
+        } catch (const BuildRequestNotFound&) {
+            // Placed meanwhile: update it in its cell.
+            auto placed = Get(RequestContext::Admin(), inst.uuid());
+            if (placed.building()) throw InstanceNotFound({{"instance_id", inst.uuid()}});
+            Update(RequestContext::Admin(), placed, changes);
+            server = std::move(placed);
+            return;
+        }
     }
     db::InstanceStore(*server.pool, deps_.clock).Save(inst);
 }

@@ -545,6 +545,10 @@ TEST_CASE("servers: delete before a cell (BuildRequest) and local delete of an i
     CHECK(paused.status == 409);
     CHECK(paused.json()["conflictingRequest"]["message"] ==
           "Cannot 'pause' instance " + pending + " while it is in vm_state building");
+    auto renamed = cloud.Demo("PUT", "/servers/" + pending, "2.1", {{"server", {{"name", "renamed"}}}});
+    REQUIRE_MESSAGE(renamed.status == 200, renamed.body);
+    CHECK(renamed.json()["server"]["name"] == "renamed");
+    CHECK(cloud.Demo("GET", "/servers/" + pending).json()["server"]["name"] == "renamed");
     REQUIRE(cloud.Demo("DELETE", "/servers/" + pending).status == 204);
     CHECK_THROWS_AS(db::BuildRequestStore(cloud.api_db().pool(), clock).GetByInstanceUuid(pending), nova::BuildRequestNotFound);
     CHECK(db::InstanceMappingStore(cloud.api_db().pool(), clock).GetByInstanceUuid(pending).queued_for_delete());
