@@ -104,6 +104,10 @@ int main(int argc, char** argv) {
         std::cerr << api.Log();
         return 1;
     }
+    if (std::getenv("NOVA_API_BENCH_HOLD")) {  // leave it up for manual requests
+        std::cout << "nova-api on port " << api.compute_port << std::endl;
+        std::this_thread::sleep_for(std::chrono::seconds(std::atoi(std::getenv("NOVA_API_BENCH_HOLD"))));
+    }
     std::cout << "nova-api RSS idle: " << RssKiB(api.pid()) / 1024.0 << " MiB\n";
     const std::vector<std::pair<std::string, std::string>> headers = {{"X-Auth-Token", "demo:demo"},
                                                                      {"OpenStack-API-Version", "compute 2.1"}};
@@ -123,6 +127,7 @@ int main(int argc, char** argv) {
         }
         std::cout << "GET /servers/detail?limit=1000: p50 " << Percentile(ms, 0.5) << " ms, p99 " << Percentile(ms, 0.99)
                   << " ms (20 requests)\n";
+        std::cout << "nova-api RSS after the lists: " << RssKiB(api.pid()) / 1024.0 << " MiB\n";
     }
 
     // (b) GET /servers/{id}, `clients` keep-alive clients for `seconds`.
