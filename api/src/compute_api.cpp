@@ -1,5 +1,7 @@
 #include "compute_api.hpp"
 
+#include <google/protobuf/timestamp.pb.h>
+
 #include <algorithm>
 #include <cctype>
 #include <random>
@@ -127,6 +129,48 @@ void SetOptional(objects::Instance& instance, std::string_view field, const std:
     } else {
         objects::SetNull(instance, field);
     }
+}
+
+// An Instance with the columns of its `instances` row only (by protobuf reflection: each
+// column that is a scalar or time field of Instance).
+objects::Instance InstanceFromRow(const db::Row& row) {
+    objects::Instance inst;
+    const auto* desc = objects::Instance::descriptor();
+    const auto* refl = objects::Instance::GetReflection();
+    for (const auto& column : row.columns()) {
+        const auto* field = desc->FindFieldByName(column);
+        if (field == nullptr || field->is_repeated() || field->is_map()) continue;
+        if (row.IsNull(column)) {
+            try {
+                objects::SetNull(inst, column);
+            } catch (const std::exception&) {
+            }
+            continue;
+        }
+        switch (field->cpp_type()) {
+            case google::protobuf::FieldDescriptor::CPPTYPE_STRING:
+                refl->SetString(&inst, field, row.String(column));
+                break;
+            case google::protobuf::FieldDescriptor::CPPTYPE_INT64:
+                refl->SetInt64(&inst, field, row.Int(column));
+                break;
+            case google::protobuf::FieldDescriptor::CPPTYPE_BOOL:
+                refl->SetBool(&inst, field, row.Int(column) != 0);
+                break;
+            case google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE:
+                if (field->message_type() == google::protobuf::Timestamp::descriptor()) {
+                    auto since = row.Time(column).time_since_epoch();
+                    auto secs = std::chrono::duration_cast<std::chrono::seconds>(since);
+                    auto* ts = static_cast<google::protobuf::Timestamp*>(refl->MutableMessage(&inst, field));
+                    ts->set_seconds(secs.count());
+                    ts->set_nanos(static_cast<int>(std::chrono::duration_cast<std::chrono::nanoseconds>(since - secs).count()));
+                }
+                break;
+            default:
+                break;
+        }
+    }
+    return inst;
 }
 
 }  // namespace
@@ -260,15 +304,15 @@ void ComputeApi::GetAll(const ListScope& scope, std::vector<Server>& building, s
         }
     }
     std::set<std::string> seen;
+    std::string where = scope.deleted_only ? "`deleted` != 0" : scope.include_deleted ? "1 = 1" : "`deleted` = 0";
+    db::Params params;
+    if (scope.project_id) {
+        where += " AND `project_id` = ?";
+        params.push_back(*scope.project_id);
+    }
     for (auto& cell : deps_.cells->All(true)) {
-        db::InstanceFilters filters;
-        filters.project_id = scope.project_id;
-        if (scope.deleted_only) {
-            filters.deleted = true;
-        } else if (scope.include_deleted) {
-            filters.include_deleted = true;
-        }
-        for (auto& inst : db::InstanceStore(*cell.pool, deps_.clock).GetByFilters(filters)) {
+        for (const auto& row : cell.pool->Query("SELECT * FROM `instances` WHERE " + where, params)) {
+            auto inst = InstanceFromRow(row);
             if (!seen.insert(inst.uuid()).second) continue;
             Server s;
             s.cell = cell.mapping;
@@ -280,6 +324,26 @@ void ComputeApi::GetAll(const ListScope& scope, std::vector<Server>& building, s
     // A BuildRequest whose instance is already in a cell (the conductor is between its two
     // writes) is shown from the cell.
     std::erase_if(building, [&](const Server& s) { return seen.contains(s.instance.uuid()); });
+}
+
+void ComputeApi::FillDetails(const ListScope& scope, const std::vector<Server*>& servers) const {
+    std::map<db::Pool*, std::vector<Server*>> by_cell;
+    for (auto* s : servers) {
+        if (!s->building()) by_cell[s->pool].push_back(s);
+    }
+    for (auto& [pool, list] : by_cell) {
+        db::InstanceFilters filters;
+        if (scope.deleted_only || scope.include_deleted) filters.include_deleted = true;
+        for (auto* s : list) filters.uuids.push_back(s->instance.uuid());
+        std::map<std::string, objects::Instance> full;
+        for (auto& inst : db::InstanceStore(*pool, deps_.clock).GetByFilters(filters)) {
+            auto uuid = inst.uuid();
+            full.emplace(std::move(uuid), std::move(inst));
+        }
+        for (auto* s : list) {
+            if (auto it = full.find(s->instance.uuid()); it != full.end()) s->instance = std::move(it->second);
+        }
+    }
 }
 
 // --- create --------------------------------------------------------------------------------
@@ -594,12 +658,19 @@ void ComputeApi::Update(const RequestContext&, Server& server, const Json& chang
     if (server.building()) {
         // Nova updates the BuildRequest's instance while it is not in a cell.
         db::BuildRequestStore store(*deps_.api_db, deps_.clock);
-        auto br = store.GetByInstanceUuid(inst.uuid());
-        *br.mutable_instance() = inst;
-        store.Destroy(inst.uuid());
-        objects::Unset(br, "id");
-        store.Create(br);
-        return;
+        try {
+            auto br = store.GetByInstanceUuid(inst.uuid());
+            *br.mutable_instance() = inst;
+            store.Save(br);
+            return;
+        } catch (const BuildRequestNotFound&) {
+            // Placed meanwhile: update it in its cell.
+            auto placed = Get(RequestContext::Admin(), inst.uuid());
+            if (placed.building()) throw InstanceNotFound({{"instance_id", inst.uuid()}});
+            Update(RequestContext::Admin(), placed, changes);
+            server = std::move(placed);
+            return;
+        }
     }
     db::InstanceStore(*server.pool, deps_.clock).Save(inst);
 }

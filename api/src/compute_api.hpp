@@ -78,8 +78,11 @@ public:
 
     // Throws InstanceNotFound. `read_deleted`: deleted cell instances are found too.
     Server Get(const RequestContext& context, const std::string& uuid, bool read_deleted = false) const;
-    // Build requests (first) and cell instances of the scope, unfiltered and unsorted.
+    // Build requests (first) and cell instances of the scope, unfiltered and unsorted. The
+    // cell instances hold only their `instances` row (no flavor, metadata, fault, ...): enough
+    // to filter, sort and page thousands of them; FillDetails loads the page's full records.
     void GetAll(const ListScope& scope, std::vector<Server>& building, std::vector<Server>& in_cells) const;
+    void FillDetails(const ListScope& scope, const std::vector<Server*>& servers) const;
 
     // Throws FlavorNotFound, ImageNotFound, ImageNotActive, FlavorMemoryTooSmall,
     // FlavorDiskTooSmall, KeypairNotFound, TooManyInstances, MetadataLimitExceeded,

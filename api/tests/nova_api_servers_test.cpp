@@ -213,6 +213,7 @@ public:
 
     ScratchDatabase& api_db() { return api_db_; }
     ScratchDatabase& cell_db() { return cell_db_; }
+    const objects::CellMapping& cell() const { return cell_; }
     const nova::Clock& clock() const { return clock_; }
 
 private:
@@ -347,6 +348,18 @@ TEST_CASE("servers: boot to ACTIVE, show/list/detail, actions with Nova's state 
     REQUIRE_MESSAGE(renamed.status == 200, renamed.body);
     CHECK(renamed.json()["server"]["name"] == "vm-renamed");
     CHECK(cloud.Demo("GET", "/servers/" + id, "2.19").json()["server"]["description"] == "d");
+
+    // Resize and its follow-ups keep Nova's checks: same flavor, nothing to confirm.
+    auto same = action({{"resize", {{"flavorRef", "small"}}}});
+    CHECK(same.status == 400);
+    CHECK(same.json()["badRequest"]["message"] == "When resizing, instances must change flavor!");
+    CHECK(action({{"resize", {{"flavorRef", "nosuch"}}}}).json()["badRequest"]["message"] == "Unable to locate requested flavor.");
+    auto confirm = action({{"confirmResize", nullptr}});
+    CHECK(confirm.status == 409);
+    CHECK(confirm.json()["conflictingRequest"]["message"] ==
+          "Cannot 'confirmResize' instance " + id + " while it is in vm_state active");
+    CHECK(action({{"revertResize", nullptr}}).status == 409);
+    CHECK(action({{"migrate", nullptr}}).status == 403);  // admin only
 
     // Every action was recorded with its request id.
     auto actions = cloud.Demo("GET", "/servers/" + id + "/os-instance-actions").json()["instanceActions"];
@@ -496,4 +509,77 @@ TEST_CASE("servers with openstackclient: create --wait, list, show, stop, delete
     out = cloud.Openstack("server show " + id, &rc);
     CHECK(rc != 0);
     CHECK(out.find("No server with a name or ID of") != std::string::npos);
+}
+
+TEST_CASE("servers: delete before a cell (BuildRequest) and local delete of an instance without a host") {
+    Cloud cloud;
+    const auto& clock = cloud.clock();
+    // A server the conductor has not placed yet: BuildRequest + InstanceMapping (no cell).
+    const std::string pending = nova::GenerateUuid();
+    objects::Instance inst;
+    inst.set_uuid(pending);
+    inst.set_project_id("demo");
+    inst.set_user_id("demo");
+    inst.set_display_name("pending");
+    inst.set_vm_state("building");
+    inst.set_task_state("scheduling");
+    inst.set_locked(false);
+    objects::BuildRequest br;
+    br.set_instance_uuid(pending);
+    br.set_project_id("demo");
+    *br.mutable_instance() = inst;
+    db::BuildRequestStore(cloud.api_db().pool(), clock).Create(br);
+    objects::InstanceMapping im;
+    im.set_instance_uuid(pending);
+    im.set_project_id("demo");
+    im.set_user_id("demo");
+    im.set_queued_for_delete(false);
+    objects::SetNull(im, "cell_mapping");
+    db::InstanceMappingStore(cloud.api_db().pool(), clock).Create(im);
+
+    auto shown = cloud.Demo("GET", "/servers/" + pending);
+    REQUIRE(shown.status == 200);
+    CHECK(shown.json()["server"]["status"] == "BUILD");
+    CHECK(cloud.Demo("GET", "/servers").json()["servers"].size() == 1);
+    auto paused = cloud.Demo("POST", "/servers/" + pending + "/action", "2.1", {{"pause", nullptr}});
+    CHECK(paused.status == 409);
+    CHECK(paused.json()["conflictingRequest"]["message"] ==
+          "Cannot 'pause' instance " + pending + " while it is in vm_state building");
+    auto renamed = cloud.Demo("PUT", "/servers/" + pending, "2.1", {{"server", {{"name", "renamed"}}}});
+    REQUIRE_MESSAGE(renamed.status == 200, renamed.body);
+    CHECK(renamed.json()["server"]["name"] == "renamed");
+    CHECK(cloud.Demo("GET", "/servers/" + pending).json()["server"]["name"] == "renamed");
+    REQUIRE(cloud.Demo("DELETE", "/servers/" + pending).status == 204);
+    CHECK_THROWS_AS(db::BuildRequestStore(cloud.api_db().pool(), clock).GetByInstanceUuid(pending), nova::BuildRequestNotFound);
+    CHECK(db::InstanceMappingStore(cloud.api_db().pool(), clock).GetByInstanceUuid(pending).queued_for_delete());
+    CHECK(cloud.Demo("GET", "/servers/" + pending).status == 404);
+    CHECK(cloud.Demo("GET", "/servers").json()["servers"].empty());
+
+    // An instance in the cell that never got a host (ERROR): deleted by the API itself.
+    const std::string orphan = nova::GenerateUuid();
+    objects::Instance lost;
+    lost.set_uuid(orphan);
+    lost.set_project_id("demo");
+    lost.set_user_id("demo");
+    lost.set_display_name("lost");
+    lost.set_vm_state("error");
+    lost.set_locked(false);
+    db::InstanceStore(cloud.cell_db().pool(), clock).Create(lost);
+    objects::InstanceMapping lm;
+    lm.set_instance_uuid(orphan);
+    lm.set_project_id("demo");
+    lm.set_user_id("demo");
+    lm.set_queued_for_delete(false);
+    *lm.mutable_cell_mapping() = cloud.cell();
+    db::InstanceMappingStore(cloud.api_db().pool(), clock).Create(lm);
+    CHECK(cloud.Demo("GET", "/servers/" + orphan).json()["server"]["status"] == "ERROR");
+    REQUIRE(cloud.Demo("DELETE", "/servers/" + orphan).status == 204);
+    auto row = db::InstanceStore(cloud.cell_db().pool(), clock).GetByUuid(orphan, true);
+    CHECK(row.vm_state() == "deleted");
+    CHECK(row.deleted());
+    CHECK(row.has_terminated_at());
+    CHECK(cloud.Demo("GET", "/servers/" + orphan).status == 404);
+    auto actions = db::InstanceActionStore(cloud.cell_db().pool(), clock).GetByInstanceUuid(orphan);
+    REQUIRE(actions.size() == 1);
+    CHECK(actions.front().action() == "delete");
 }

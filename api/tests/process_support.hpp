@@ -101,6 +101,7 @@ public:
     }
     std::string Log() const { return ReadFile(dir_ / "nova-api.log"); }
     const fs::path& dir() const { return dir_; }
+    pid_t pid() const { return pid_; }
     void Signal(int sig) { ::kill(pid_, sig); }
     bool Exited() {
         if (exited_) return true;

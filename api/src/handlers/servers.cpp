@@ -420,10 +420,10 @@ ApiResponse ListServers(ComputeApi& api, ApiRequest& req, bool detail) {
 
     std::vector<Server> building, in_cells;
     api.GetAll(scope, building, in_cells);
-    std::map<const objects::Instance*, const Server*> owner;
+    std::map<const objects::Instance*, Server*> owner;
     auto select = [&](std::vector<Server>& servers) {
         std::vector<const objects::Instance*> out;
-        for (const auto& s : servers) {
+        for (auto& s : servers) {
             if (MatchesFilters(s.instance, s.tags, filters)) {
                 out.push_back(&s.instance);
                 owner[&s.instance] = &s;
@@ -447,6 +447,12 @@ ApiResponse ListServers(ComputeApi& api, ApiRequest& req, bool detail) {
     }
     std::vector<const objects::Instance*> shown;
     for (std::size_t i = start; i < all.size() && shown.size() < page.limit; ++i) shown.push_back(all[i]);
+    if (detail) {
+        // The page's cell instances with their flavor, metadata and fault.
+        std::vector<Server*> page_servers;
+        for (const auto* inst : shown) page_servers.push_back(owner.at(inst));
+        api.FillDetails(scope, page_servers);
+    }
 
     Json list = Json::array();
     std::map<std::string, std::string> host_status_cache;

@@ -96,6 +96,16 @@ std::vector<objects::BuildRequest> BuildRequestStore::GetAll() {
     return detail::LoadAll<objects::BuildRequest>(Builds(), pool_.Query(Builds().Select("ORDER BY `id`")));
 }
 
+void BuildRequestStore::Save(objects::BuildRequest& request) {
+    auto now = detail::FloorNow(clock_);
+    pool_.Transaction([&](Session& s) {
+        if (Builds().Update(s, request, {"instance", "tags"}, now, "`instance_uuid` = ?", {request.instance_uuid()}) == 0) {
+            throw BuildRequestNotFound({{"uuid", request.instance_uuid()}});
+        }
+    });
+    objects::ResetChanges(request, true);
+}
+
 void BuildRequestStore::Destroy(const std::string& instance_uuid) {
     pool_.Transaction([&](Session& s) {
         if (s.Execute("DELETE FROM `build_requests` WHERE `instance_uuid` = ?", {instance_uuid}) == 0) {

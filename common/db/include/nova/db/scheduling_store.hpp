@@ -31,6 +31,9 @@ public:
     objects::BuildRequest GetByInstanceUuid(const std::string& uuid);  // BuildRequestNotFound
     std::vector<objects::BuildRequest> GetByProject(const std::string& project_id);
     std::vector<objects::BuildRequest> GetAll();
+    // Writes the instance and tags (Nova's BuildRequest.save, for an update before the server
+    // reaches a cell); BuildRequestNotFound when the conductor or a delete removed it.
+    void Save(objects::BuildRequest& request);
     // BuildRequestNotFound when it is gone (the conductor and a delete raced).
     void Destroy(const std::string& instance_uuid);
 
