@@ -273,9 +273,11 @@ TEST_CASE("NoValidHost buries the instance in cell0 in ERROR with its fault") {
     auto [br, spec] = boot.ApiRecords(8, 512);  // fits nowhere
     boot.Schedule(br, spec);
     const std::string uuid = br.instance_uuid();
+    // The burial ends with the BuildRequest's deletion (instance, fault, mapping before it).
     REQUIRE(boot.Eventually([&] {
         try {
-            return db::InstanceStore(boot.cell0.pool(), boot.cloud.clock()).GetByUuid(uuid).vm_state() == "error";
+            return db::InstanceStore(boot.cell0.pool(), boot.cloud.clock()).GetByUuid(uuid).vm_state() == "error" &&
+                   ErrorClassOfBuildRequest(boot, uuid);
         } catch (const InstanceNotFound&) {
             return false;
         }
@@ -423,4 +425,62 @@ TEST_CASE("the quota recheck fails a build that the project's limit no longer al
     CHECK(ErrorClassOfBuildRequest(boot, uuid));
     std::this_thread::sleep_for(200ms);
     CHECK(boot.computes.builds.size() == 1);
+}
+
+TEST_CASE("the orphaned-build sweep fails builds that never reached a compute, and only those") {
+    Boot boot;
+    boot.AddHost("host-1");
+    // A BuildRequest nobody scheduled: its conductor died before select_destinations.
+    auto [orphan, orphan_spec] = boot.ApiRecords(1, 256);
+    // An instance created in its cell whose build_and_run_instance never reached a compute
+    // (the recording compute does nothing with it: no host, no BuildRequest).
+    auto [lost, lost_spec] = boot.ApiRecords(1, 256);
+    boot.Schedule(lost, lost_spec);
+    boot.computes.Wait(1);
+    // One that a compute took (host set): the compute's own timeout covers it.
+    auto [taken, taken_spec] = boot.ApiRecords(1, 256);
+    boot.Schedule(taken, taken_spec);
+    boot.computes.Wait(2);
+    db::InstanceStore instances(boot.cloud.cell(), boot.cloud.clock());
+    auto claimed = instances.GetByUuid(taken.instance_uuid());
+    claimed.set_host("host-1");
+    claimed.set_node("host-1");
+    instances.Save(claimed);
+    REQUIRE_FALSE(boot.placement.GetAllocations(lost.instance_uuid()).empty());
+
+    conductor::ComputeTaskManager sweeper(boot.cloud.api(), *boot.cells, boot.cloud.clock(), *boot.scheduler_api,
+                                          *boot.compute_api,
+                                          {.host = "conductor-2", .orphaned_build_timeout = std::chrono::seconds(1)});
+    conductor::ComputeTaskManager patient(boot.cloud.api(), *boot.cells, boot.cloud.clock(), *boot.scheduler_api,
+                                          *boot.compute_api,
+                                          {.host = "conductor-3", .orphaned_build_timeout = std::chrono::hours(1)});
+    CHECK(patient.ReapOrphanedBuilds(boot.ctx) == 0);  // nothing is an hour old
+    std::this_thread::sleep_for(2100ms);  // created_at has second resolution
+    CHECK(sweeper.ReapOrphanedBuilds(boot.ctx) == 2);
+
+    // The BuildRequest: buried in cell0 with the fault, mapped there.
+    auto buried = db::InstanceStore(boot.cell0.pool(), boot.cloud.clock()).GetByUuid(orphan.instance_uuid());
+    CHECK(buried.vm_state() == "error");
+    auto fault = db::InstanceFaultStore(boot.cell0.pool(), boot.cloud.clock()).GetLatestForInstance(orphan.instance_uuid());
+    REQUIRE(fault.has_value());
+    CHECK(fault->message().find("did not reach a compute host") != std::string::npos);
+    CHECK(fault->host() == "conductor-2");
+    CHECK(ErrorClassOfBuildRequest(boot, orphan.instance_uuid()));
+    CHECK(db::InstanceMappingStore(boot.cloud.api(), boot.cloud.clock())
+              .GetByInstanceUuid(orphan.instance_uuid())
+              .cell_mapping()
+              .uuid() == db::kCell0Uuid);
+    // The lost cast: ERROR in its cell with the fault, its allocations freed.
+    auto failed = instances.GetByUuid(lost.instance_uuid());
+    CHECK(failed.vm_state() == "error");
+    CHECK(objects::IsNull(failed, "task_state"));
+    CHECK(db::InstanceFaultStore(boot.cloud.cell(), boot.cloud.clock())
+              .GetLatestForInstance(lost.instance_uuid())
+              .has_value());
+    CHECK(boot.placement.GetAllocations(lost.instance_uuid()).empty());
+    // The compute's instance is untouched.
+    CHECK(instances.GetByUuid(taken.instance_uuid()).vm_state() == "building");
+    CHECK_FALSE(boot.placement.GetAllocations(taken.instance_uuid()).empty());
+    // A second sweep finds nothing more.
+    CHECK(sweeper.ReapOrphanedBuilds(boot.ctx) == 0);
 }
