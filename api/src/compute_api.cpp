@@ -11,6 +11,7 @@
 #include "handlers/quotas.hpp"
 #include "handlers/service_info.hpp"
 #include "nova/api/fault.hpp"
+#include "nova/api/policy.hpp"
 #include "nova/common/error.hpp"
 #include "nova/common/log.hpp"
 #include "nova/common/time.hpp"
@@ -257,9 +258,15 @@ std::int64_t InstancesWithinQuota(const std::map<std::string, std::int64_t>& lim
 
 // --- lookups -------------------------------------------------------------------------------
 
-Server ComputeApi::Get(const RequestContext&, const std::string& uuid, bool read_deleted) const {
+Server ComputeApi::Get(const RequestContext& context, const std::string& uuid, bool read_deleted) const {
     db::InstanceMappingStore mappings(*deps_.api_db, deps_.clock);
     auto not_found = [&] { return InstanceNotFound({{"instance_id", uuid}}); };
+    // Project isolation (Nova reads instances project_only): a user context does not find
+    // another project's server, in a cell or still a build request.
+    auto visible = [&](Server s) {
+        if (!ProjectVisible(context, s.instance.project_id())) throw not_found();
+        return s;
+    };
     for (int attempt = 0; attempt < 2; ++attempt) {
         objects::InstanceMapping mapping;
         try {
@@ -274,7 +281,7 @@ Server ComputeApi::Get(const RequestContext&, const std::string& uuid, bool read
             s.cell = mapping.cell_mapping();
             s.pool = &deps_.cells->PoolFor(*s.cell);
             s.instance = db::InstanceStore(*s.pool, deps_.clock).GetByUuid(uuid, read_deleted);
-            return s;
+            return visible(std::move(s));
         }
         try {
             auto br = db::BuildRequestStore(*deps_.api_db, deps_.clock).GetByInstanceUuid(uuid);
@@ -282,7 +289,7 @@ Server ComputeApi::Get(const RequestContext&, const std::string& uuid, bool read
             s.instance = br.instance();
             if (!s.instance.has_created_at() && br.has_created_at()) *s.instance.mutable_created_at() = br.created_at();
             for (const auto& t : br.tags().objects()) s.tags.push_back(t.tag());
-            return s;
+            return visible(std::move(s));
         } catch (const BuildRequestNotFound&) {
             // The conductor may just have placed it (it drops the BuildRequest after pointing
             // the mapping at the cell), or it was deleted: look at the mapping once more.

@@ -76,7 +76,8 @@ class ComputeApi {
 public:
     explicit ComputeApi(handlers::HandlerDeps& deps) : deps_(deps) {}
 
-    // Throws InstanceNotFound. `read_deleted`: deleted cell instances are found too.
+    // Throws InstanceNotFound, also for another project's server when `context` is a user
+    // context (IsUserContext). `read_deleted`: deleted cell instances are found too.
     Server Get(const RequestContext& context, const std::string& uuid, bool read_deleted = false) const;
     // Build requests (first) and cell instances of the scope, unfiltered and unsorted. The
     // cell instances hold only their `instances` row (no flavor, metadata, fault, ...): enough

@@ -192,6 +192,13 @@ public:
         i.set_project_id(project_id);
         i.set_user_id(user_id);
         i.set_vm_state("active");
+        auto* flavor = i.mutable_flavor();
+        flavor->set_id(1);
+        flavor->set_flavorid("100");
+        flavor->set_name("m1.keystone");
+        flavor->set_memory_mb(512);
+        flavor->set_vcpus(1);
+        flavor->set_root_gb(1);
         db::InstanceStore(cell_db_.pool(), clock_).Create(i);
         objects::InstanceMapping m;
         m.set_instance_uuid(i.uuid());
@@ -413,4 +420,101 @@ TEST_CASE("keystone: Keystone stopped - cached tokens still work and new ones ge
     CHECK_FALSE(cloud.process().Exited());
     ks.Start();
     CHECK(cloud.Call("GET", "/flavors", alt).status == 200);
+}
+
+TEST_CASE("keystone: servers - a member sees and acts only on its own project's servers and the admin sees all") {
+    Cloud cloud;
+    cloud.AddCompute("compute-1");
+    auto& ks = cloud.keystone();
+    auto demo_vm = cloud.AddInstance(ks.Env("DEMO_PROJECT"), ks.Env("DEMO_USER"));
+    auto alt_vm = cloud.AddInstance(ks.Env("ALT_PROJECT"), ks.Env("ALT_USER"));
+    auto demo = ks.Token("demo");
+    auto alt = ks.Token("alt");
+    auto admin = ks.Token("admin");
+    auto flavor = cloud.Call("POST", "/flavors", admin,
+                             {{"flavor", {{"name", "m1.keystone"}, {"ram", 512}, {"vcpus", 1}, {"disk", 1}, {"id", "100"}}}});
+    REQUIRE_MESSAGE(flavor.status == 200, flavor.body);
+    auto ids = [](const Reply& r) {
+        std::vector<std::string> out;
+        if (r.status != 200) return std::vector<std::string>{"HTTP " + std::to_string(r.status) + " " + r.body};
+        Json body = r.json();
+        for (const auto& s : body["servers"]) out.push_back(s["id"].get<std::string>());
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    auto sorted = [](std::vector<std::string> v) {
+        std::sort(v.begin(), v.end());
+        return v;
+    };
+
+    // Lists: each member its own project; all_tenants is for admins.
+    auto mine = cloud.Call("GET", "/servers", demo);
+    REQUIRE_MESSAGE(mine.status == 200, mine.body);
+    CHECK(ids(mine) == std::vector<std::string>{demo_vm.uuid()});
+    CHECK(ids(cloud.Call("GET", "/servers/detail", alt)) == std::vector<std::string>{alt_vm.uuid()});
+    for (const char* path : {"/servers?all_tenants=1", "/servers/detail?all_tenants=True"}) {
+        CAPTURE(path);
+        auto refused = cloud.Call("GET", path, demo);
+        CHECK(refused.status == 403);
+        CHECK(ForbiddenMessage(refused).find("get_all_tenants to be performed.") != std::string::npos);
+        auto everything = cloud.Call("GET", path, admin);
+        REQUIRE(everything.status == 200);
+        CHECK(ids(everything) == sorted({demo_vm.uuid(), alt_vm.uuid()}));
+    }
+    // A member's tenant_id filter is ignored without all_tenants (Nova).
+    CHECK(ids(cloud.Call("GET", "/servers?tenant_id=" + ks.Env("ALT_PROJECT"), demo)) ==
+          std::vector<std::string>{demo_vm.uuid()});
+    // The admin without all_tenants: its own project only.
+    CHECK(ids(cloud.Call("GET", "/servers", admin)).empty());
+    CHECK(ids(cloud.Call("GET", "/servers?all_tenants=1&tenant_id=" + ks.Env("ALT_PROJECT"), admin)) ==
+          std::vector<std::string>{alt_vm.uuid()});
+
+    // Another project's server does not exist for a member: show, update, actions, delete,
+    // metadata, instance actions.
+    std::string other = "/servers/" + alt_vm.uuid();
+    struct Attempt {
+        std::string method, path;
+        Json body;
+    };
+    std::vector<Attempt> attempts = {
+        {"GET", other, nullptr},
+        {"PUT", other, {{"server", {{"name", "mine-now"}}}}},
+        {"POST", other + "/action", {{"reboot", {{"type", "SOFT"}}}}},
+        {"POST", other + "/action", {{"os-stop", nullptr}}},
+        {"POST", other + "/action", {{"lock", nullptr}}},
+        {"DELETE", other, nullptr},
+        {"GET", other + "/metadata", nullptr},
+        {"GET", other + "/os-instance-actions", nullptr},
+    };
+    for (const auto& a : attempts) {
+        CAPTURE(a.method);
+        CAPTURE(a.path);
+        auto r = cloud.Call(a.method, a.path, demo, a.body);
+        CHECK(r.status == 404);
+    }
+    auto shown = cloud.Call("GET", other, demo);
+    CHECK(shown.json()["itemNotFound"]["message"] == "Instance " + alt_vm.uuid() + " could not be found.");
+    // Its owner and the admin see it, unchanged.
+    auto own = cloud.Call("GET", other, alt);
+    REQUIRE_MESSAGE(own.status == 200, own.body);
+    CHECK(own.json()["server"]["name"] == alt_vm.display_name());
+    auto by_admin = cloud.Call("GET", other, admin);
+    REQUIRE(by_admin.status == 200);
+    CHECK(by_admin.json()["server"]["tenant_id"] == ks.Env("ALT_PROJECT"));
+
+    // openstackclient with password auth: the same view.
+    int rc = -1;
+    auto out = cloud.Openstack("demo", "server list -f json", &rc);
+    REQUIRE_MESSAGE(rc == 0, out);
+    CHECK(Names(out, "ID") == std::vector<std::string>{demo_vm.uuid()});
+    out = cloud.Openstack("admin", "server list --all-projects -f json", &rc);
+    REQUIRE_MESSAGE(rc == 0, out);
+    CHECK(Names(out, "ID") == sorted({demo_vm.uuid(), alt_vm.uuid()}));
+    out = cloud.Openstack("demo", "server show " + alt_vm.uuid(), &rc);
+    CHECK(rc != 0);
+    out = cloud.Openstack("demo", "server list --all-projects", &rc);
+    CHECK(rc != 0);
+    CHECK_MESSAGE(out.find("Policy doesn't allow os_compute_api:servers:detail:get_all_tenants to be performed.") !=
+                      std::string::npos,
+                  out);
 }
