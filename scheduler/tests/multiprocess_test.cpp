@@ -56,9 +56,11 @@ struct Cluster {
         rpc::TransportOptions options;
         options.control_exchange = exchange;
         transport = rpc::MakeTransport(test::Services::Get().TransportUrl(), options);
-        // A lost request fails the test by timing out: long enough for a loaded 2-core box.
-        messaging.rpc_response_timeout = 30;
-        messaging.long_rpc_timeout = 90;
+        // A lost request fails the test by timing out. Long enough for a loaded 2-core box:
+        // the call monitor (rpc_response_timeout) also covers the time a request waits in a
+        // scheduler's queue before its handler starts sending heartbeats.
+        messaging.rpc_response_timeout = 120;
+        messaging.long_rpc_timeout = 180;
         api = std::make_unique<SchedulerRpcApi>(transport, levels, messaging);
         ctx.project_id = "project";
         ctx.user_id = "user";
@@ -335,15 +337,18 @@ TEST_CASE("four nova-scheduler processes keep affinity and anti-affinity under c
 
 TEST_CASE("SIGTERM to one of four nova-scheduler processes while requests flow") {
     Cluster c;
-    for (int i = 0; i < 16; ++i) {
+    for (int i = 0; i < 20; ++i) {  // 5,120 instances of room: more than kCeiling
         c.cloud.AddHost("term-" + std::to_string(i), {.vcpus = 64, .memory_mb = 1 << 20, .disk_gb = 10000, .cpu_ratio = 4.0});
     }
     c.Start(4, /*debug=*/true);  // "Dispatching select_destinations" per request handled
 
-    // 32 callers, each sending its next request when the previous one is answered, 800 in
-    // all; the first scheduler gets SIGTERM after 150 answers.
+    // 32 callers, each sending its next request when the previous one is answered, at least
+    // 800 in all and on until 100 more went out after the stopped scheduler exited; the first
+    // scheduler gets SIGTERM after 150 answers.
     constexpr int kCallers = 32;
     constexpr int kTotal = 800;
+    constexpr int kAfterExit = 100;
+    constexpr int kCeiling = 5000;  // a scheduler that never exits fails below, not here
     constexpr int kKillAfter = 150;
     auto& victim = *c.schedulers.front();
     std::atomic<bool> victim_gone{false};
@@ -355,7 +360,7 @@ TEST_CASE("SIGTERM to one of four nova-scheduler processes while requests flow")
         boost::asio::co_spawn(
             io,
             [&]() -> boost::asio::awaitable<void> {
-                while (sent < kTotal) {
+                while (sent < kCeiling && (sent < kTotal || sent_after_exit < kAfterExit)) {
                     ++sent;
                     if (victim_gone) ++sent_after_exit;
                     try {
@@ -379,9 +384,10 @@ TEST_CASE("SIGTERM to one of four nova-scheduler processes while requests flow")
     io.run();
     if (reaper.joinable()) reaper.join();
 
-    CHECK(answered == kTotal);
+    CHECK(answered == sent);
+    CHECK(sent >= kTotal);
     CHECK_MESSAGE(errors.empty(), (errors.empty() ? "" : errors.front()));
-    CHECK(placed == kTotal);
+    CHECK(placed == sent);
     // It stopped cleanly, after finishing what it had taken.
     const int status = victim.Wait();
     CHECK_MESSAGE(WIFEXITED(status), victim.Log());
@@ -389,7 +395,7 @@ TEST_CASE("SIGTERM to one of four nova-scheduler processes while requests flow")
     CHECK(victim.CountLogLines("Caught SIGTERM") == 1);
     CHECK(victim.CountLogLines("RPC server for scheduler." + victim.host() + " stopped") == 1);
     // Requests went on after it was gone, and the other three took them.
-    CHECK(sent_after_exit > 0);
+    CHECK(sent_after_exit >= kAfterExit);
     int by_victim = victim.CountLogLines("Dispatching select_destinations");
     int by_others = 0;
     for (std::size_t i = 1; i < c.schedulers.size(); ++i) {
@@ -399,10 +405,10 @@ TEST_CASE("SIGTERM to one of four nova-scheduler processes while requests flow")
     MESSAGE("handled by the stopped scheduler: " << by_victim << ", by the others: " << by_others
                                                  << ", sent after it exited: " << sent_after_exit);
     CHECK(by_victim > 0);
-    CHECK(by_victim < kTotal);
-    CHECK(by_victim + by_others == kTotal);  // each request handled exactly once
+    CHECK(by_victim < sent);
+    CHECK(by_victim + by_others == sent);  // each request handled exactly once
     CHECK(by_others >= sent_after_exit);
     auto tables = CheckTables(c.cloud);
     CHECK(tables.over_capacity == 0);
-    CHECK(static_cast<int>(tables.provider_of.size()) == kTotal);
+    CHECK(static_cast<int>(tables.provider_of.size()) == sent);
 }
