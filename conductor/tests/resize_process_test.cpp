@@ -254,7 +254,13 @@ TEST_CASE("a resize whose source fails to migrate the disk ends in ERROR with th
     cloud.SaveInstance(instance);
     cloud.ComputeTask().MigrateServer(cloud.context(), instance, Json::object(), rc.medium, true, cloud.SpecOf(uuid),
                                       std::nullopt, false);
-    REQUIRE_MESSAGE(cloud.Eventually([&] { return cloud.Instance(uuid).vm_state() == "error"; }), cloud.Logs());
+    // ERROR first, then the allocations go back to the instance.
+    REQUIRE_MESSAGE(cloud.Eventually([&] {
+                        auto migrations = cloud.Migrations(uuid);
+                        return cloud.Instance(uuid).vm_state() == "error" && migrations.size() == 1 &&
+                               cloud.Allocations(migrations.front().uuid()).empty();
+                    }),
+                    cloud.Logs());
     instance = cloud.Instance(uuid);
     CHECK(instance.host() == source);
     auto migrations = cloud.Migrations(uuid);

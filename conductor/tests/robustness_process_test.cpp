@@ -99,10 +99,12 @@ TEST_CASE("a conductor killed mid-build: the next conductor fails the orphaned b
 
     // A conductor comes up; its sweep finds the build older than instance_build_timeout.
     cloud.Start(NOVA_CONDUCTOR_BINARY, "conductor-b-" + prefix);
+    // The sweep's last step frees the allocations (after the burial in cell0).
     REQUIRE_MESSAGE(cloud.Eventually(
                         [&] {
                             return db::InstanceStore(cloud.cell0(), cloud.clock()).GetByUuid(uuid).vm_state() ==
-                                   "error";
+                                       "error" &&
+                                   cloud.Allocations(uuid).empty();
                         },
                         30s),
                     cloud.Logs());
