@@ -1,5 +1,6 @@
 // nova-api: OpenStack Compute API (REST v2.1 with microversions), and - when no Glance is
 // configured - the read-only Glance v2 API of the local image catalog.
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <optional>
@@ -139,6 +140,9 @@ int main(int argc, char** argv) {
             auth_options.token_cache_time = authtoken.token_cache_time;
             auth_options.token_cache_size = static_cast<std::size_t>(authtoken.token_cache_size);
             auth_options.use_forwarded_for = api_options.use_forwarded_for;
+            // Half the handler threads at most wait on Keystone for new tokens.
+            auth_options.max_pending_validations =
+                std::max<std::size_t>(1, static_cast<std::size_t>(osapi.osapi_compute_handler_threads) / 2);
             auth = std::make_unique<api::KeystoneAuth>(auth_options, *identity, policy, clock);
         } else {
             auth = std::make_unique<api::NoAuth2>(api_options.use_forwarded_for);

@@ -13,7 +13,12 @@
 #include "nova/db/instance_action_store.hpp"
 #include "nova/db/instance_store.hpp"
 #include "nova/db/service_store.hpp"
+#include "nova/db/placement_store.hpp"
+#include "nova/objects/host_mapping.pb.h"
 #include "nova/objects/object.hpp"
+#include "nova/rpc/client.hpp"
+#include "nova/rpc/transport.hpp"
+#include "nova/test/services.hpp"
 #include "process_support.hpp"
 
 using namespace nova::api::testing;
@@ -97,23 +102,81 @@ private:
     bool started_here_ = false;
 };
 
+// One of our service binaries as a child process (nova-conductor, -scheduler, -compute).
+class ServiceProcess {
+public:
+    ServiceProcess(const char* binary, const std::string& name, const fs::path& dir, const std::string& conf) {
+        conf_ = dir / (name + ".conf");
+        log_ = dir / (name + ".log");
+        std::ofstream(conf_) << conf;
+        std::fflush(nullptr);
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            ::dup2(fd, 1);
+            ::dup2(fd, 2);
+            ::execl(binary, name.c_str(), "--config-file", conf_.c_str(), nullptr);
+            ::_exit(127);
+        }
+    }
+    ~ServiceProcess() {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGTERM);
+        for (int i = 0; i < 200; ++i) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+    }
+    std::string Log() const { return ReadFile(log_); }
+
+private:
+    pid_t pid_ = -1;
+    fs::path conf_, log_;
+};
+
 // An API and a cell database, one compute service with its node, and nova-api on the ports the
-// Keystone catalog names, validating tokens against it.
+// Keystone catalog names, validating tokens against it. With `services`: also cell0, the test
+// RabbitMQ, and the real conductor, scheduler and compute ([fake] hosts = 2) binaries.
 class Cloud {
 public:
-    explicit Cloud(int token_cache_time = 300)
+    explicit Cloud(int token_cache_time = 300, bool services = false)
         : keystone_(Keystone::Get()),
+          services_(services),
+          exchange_("itest-keystone-" + std::to_string(::getpid())),
+          transport_url_(services ? nova::test::Services::Get().TransportUrl() : std::string()),
           api_db_(ScratchDatabase::Schema::kApi),
           cell_db_(ScratchDatabase::Schema::kMain),
           api_(Conf(token_cache_time)) {
+        if (services_) {
+            cell0_db_ = std::make_unique<ScratchDatabase>(ScratchDatabase::Schema::kMain);
+            objects::CellMapping cell0;
+            cell0.set_uuid(db::kCell0Uuid);
+            cell0.set_name("cell0");
+            cell0.set_transport_url("none:///");
+            cell0.set_database_connection(cell0_db_->url());
+            cell0.set_disabled(false);
+            db::CellMappingStore(api_db_.pool(), clock_).Create(cell0);
+        }
         cell_.set_uuid(nova::GenerateUuid());
         cell_.set_name("cell1");
-        cell_.set_transport_url("rabbit://unused/");
+        cell_.set_transport_url(services_ ? transport_url_ : "rabbit://unused/");
         cell_.set_database_connection(cell_db_.url());
         cell_.set_disabled(false);
         db::CellMappingStore(api_db_.pool(), clock_).Create(cell_);
         REQUIRE_MESSAGE(api_.WaitReady(), api_.Log());
         REQUIRE(api_.compute_port == std::stoi(keystone_.Env("NOVA_PORT")));
+        if (services_) StartServices();
+    }
+
+    std::string Logs() {
+        std::string out = api_.Log();
+        if (conductor_) out += "\n--- conductor\n" + conductor_->Log();
+        if (scheduler_) out += "\n--- scheduler\n" + scheduler_->Log();
+        if (compute_) out += "\n--- compute\n" + compute_->Log();
+        return out;
     }
 
     Keystone& keystone() { return keystone_; }
@@ -218,8 +281,63 @@ public:
     }
 
 private:
+    std::string Common() const {
+        return "[DEFAULT]\ntransport_url = " + transport_url_ + "\ncontrol_exchange = " + exchange_ +
+               "\nreport_interval = 1\nperiodic_fuzzy_delay = 0\n[api_database]\nconnection = " + api_db_.url() +
+               "\n[database]\nconnection = " + cell_db_.url() + "\n";
+    }
+
+    void StartServices() {
+        using namespace std::chrono_literals;
+        conductor_ = std::make_unique<ServiceProcess>(NOVA_CONDUCTOR_BINARY, "nova-conductor", api_.dir(),
+                                                      Common() + "[DEFAULT]\nhost = itest-conductor\n");
+        {
+            nova::rpc::TransportOptions options;
+            options.control_exchange = exchange_;
+            auto transport = nova::rpc::MakeTransport(transport_url_, options);
+            nova::rpc::Client ping(transport, {.topic = "conductor", .namespace_ = "baseapi", .version = "1.1"},
+                                   std::nullopt, 1000ms);
+            Json pong;
+            for (int attempt = 0; attempt < 60 && pong.is_null(); ++attempt) {
+                try {
+                    pong = ping.Call(nova::RequestContext::Admin(), "ping", {{"arg", "itest"}});
+                } catch (const std::exception&) {
+                    std::this_thread::sleep_for(250ms);
+                }
+            }
+            REQUIRE_MESSAGE(!pong.is_null(), conductor_->Log());
+        }
+        scheduler_ = std::make_unique<ServiceProcess>(NOVA_SCHEDULER_BINARY, "nova-scheduler", api_.dir(),
+                                                      Common() + "[DEFAULT]\nhost = itest-scheduler\n");
+        compute_ = std::make_unique<ServiceProcess>(
+            NOVA_COMPUTE_BINARY, "nova-compute", api_.dir(),
+            Common() + "[DEFAULT]\nhost = itest-compute\ncompute_driver = fake.FakeDriver\n"
+                       "[fake]\nhosts = 2\nhost_prefix = fake-\n");
+        db::ServiceStore services(cell_db_.pool(), clock_);
+        std::vector<objects::Service> computes;
+        for (int i = 0; i < 600 && computes.size() < 2; ++i) {
+            computes = services.GetByBinary("nova-compute");
+            if (computes.size() < 2) std::this_thread::sleep_for(100ms);
+        }
+        REQUIRE_MESSAGE(computes.size() == 2, compute_->Log());
+        for (const auto& c : computes) {
+            objects::HostMapping m;
+            m.set_host(c.host());
+            *m.mutable_cell_mapping() = cell_;
+            db::HostMappingStore(api_db_.pool(), clock_).Create(m);
+        }
+        db::PlacementStore placement(api_db_.pool(), clock_);
+        bool providers = false;
+        for (int i = 0; i < 300 && !providers; ++i) {
+            providers = placement.GetProviders().size() >= 2;
+            if (!providers) std::this_thread::sleep_for(100ms);
+        }
+        REQUIRE_MESSAGE(providers, Logs());
+    }
+
     std::string Conf(int token_cache_time) const {
         std::ostringstream c;
+        if (services_) c << Common();
         c << "[DEFAULT]\nosapi_compute_listen_port = " << keystone_.Env("NOVA_PORT") << "\n"
           << "[glance]\nlocal_api_listen_port = " << keystone_.Env("GLANCE_PORT") << "\n"
           << "[api]\nauth_strategy = keystone\n"
@@ -232,11 +350,16 @@ private:
     }
 
     Keystone& keystone_;
+    bool services_;
+    std::string exchange_;
+    std::string transport_url_;
     nova::SystemClock clock_;
     ScratchDatabase api_db_;
     ScratchDatabase cell_db_;
+    std::unique_ptr<ScratchDatabase> cell0_db_;
     NovaApi api_;
     objects::CellMapping cell_;
+    std::unique_ptr<ServiceProcess> conductor_, scheduler_, compute_;
 };
 
 std::string ForbiddenMessage(const Reply& r) { return r.json()["forbidden"]["message"].get<std::string>(); }
@@ -517,4 +640,51 @@ TEST_CASE("keystone: servers - a member sees and acts only on its own project's 
     CHECK_MESSAGE(out.find("Policy doesn't allow os_compute_api:servers:detail:get_all_tenants to be performed.") !=
                       std::string::npos,
                   out);
+}
+
+TEST_CASE("keystone: openstack with password auth boots - lists - deletes servers and projects stay apart") {
+    Cloud cloud(300, /*services=*/true);
+    auto& ks = cloud.keystone();
+    int rc = -1;
+    auto out = cloud.Openstack("admin", "flavor create --ram 512 --disk 1 --vcpus 1 --id 100 m1.keystone", &rc);
+    REQUIRE_MESSAGE(rc == 0, out);
+    std::string boot = "--os-compute-api-version 2.37 server create --image cirros --flavor m1.keystone --nic none --wait -f json ";
+    out = cloud.Openstack("demo", boot + "vm-demo", &rc);
+    REQUIRE_MESSAGE(rc == 0, (out + cloud.Logs()));
+    auto demo_vm = Json::parse(out.substr(out.find('{')));
+    CHECK(demo_vm["status"] == "ACTIVE");
+    CHECK(demo_vm["project_id"] == ks.Env("DEMO_PROJECT"));
+    CHECK(demo_vm["user_id"] == ks.Env("DEMO_USER"));
+    out = cloud.Openstack("alt", boot + "vm-alt", &rc);
+    REQUIRE_MESSAGE(rc == 0, (out + cloud.Logs()));
+    auto alt_vm = Json::parse(out.substr(out.find('{')));
+    const std::string alt_id = alt_vm["id"].get<std::string>();
+
+    out = cloud.Openstack("demo", "server list -f json", &rc);
+    REQUIRE_MESSAGE(rc == 0, out);
+    CHECK(Names(out) == std::vector<std::string>{"vm-demo"});
+    out = cloud.Openstack("admin", "server list --all-projects -f json", &rc);
+    REQUIRE_MESSAGE(rc == 0, out);
+    CHECK(Names(out) == std::vector<std::string>{"vm-alt", "vm-demo"});
+    // demo cannot see, act on or delete alt's server.
+    for (const std::string& args : {"server show " + alt_id, "server stop " + alt_id, "server delete " + alt_id}) {
+        CAPTURE(args);
+        out = cloud.Openstack("demo", args, &rc);
+        CHECK(rc != 0);
+        CHECK_MESSAGE(out.find("No server with a name or ID of") != std::string::npos, out);
+    }
+    auto demo = ks.Token("demo");
+    auto r = cloud.Call("DELETE", "/servers/" + alt_id, demo);
+    CHECK(r.status == 404);
+    out = cloud.Openstack("alt", "server show -f json " + alt_id, &rc);
+    REQUIRE_MESSAGE(rc == 0, out);
+    CHECK(Json::parse(out.substr(out.find('{')))["status"] == "ACTIVE");
+
+    out = cloud.Openstack("demo", "server delete --wait vm-demo", &rc);
+    REQUIRE_MESSAGE(rc == 0, (out + cloud.Logs()));
+    out = cloud.Openstack("admin", "server delete --wait " + alt_id, &rc);
+    REQUIRE_MESSAGE(rc == 0, (out + cloud.Logs()));
+    out = cloud.Openstack("admin", "server list --all-projects -f json", &rc);
+    REQUIRE_MESSAGE(rc == 0, out);
+    CHECK(Json::parse(out.substr(out.find('[')), nullptr, false).empty());
 }

@@ -148,6 +148,10 @@ KeystoneAuth::Result KeystoneAuth::Lookup(const std::string& token) const {
             settled_.wait(lock, [&] { return waiting->done; });
             return waiting->result;
         }
+        if (options_.max_pending_validations > 0 && in_flight_.size() >= options_.max_pending_validations) {
+            return Result{Verdict::kUnavailable, nullptr,
+                          std::to_string(in_flight_.size()) + " token validations are already waiting on the Identity service"};
+        }
         pending = std::make_shared<Pending>();
         in_flight_.emplace(token, pending);
     }

@@ -228,6 +228,36 @@ TEST_CASE("keystone: concurrent requests with one new token validate it once") {
     CHECK(identity.calls == 1);
 }
 
+TEST_CASE("keystone: a slow Keystone holds at most max_pending_validations handler threads") {
+    nova::ManualClock clock;
+    FakeIdentity identity;
+    identity.delay = std::chrono::milliseconds(300);
+    identity.tokens["cached"] = TokenBody("alice", "demo", {"member"}, kInAnHour);
+    identity.tokens["a"] = TokenBody("bob", "alt", {"member"}, kInAnHour);
+    identity.tokens["b"] = TokenBody("carol", "alt", {"member"}, kInAnHour);
+    RulePolicy policy(ZedDefaultRules());
+    KeystoneAuth auth({.www_authenticate_uri = "http://ks", .token_cache_time = 300, .token_cache_size = 10,
+                       .use_forwarded_for = false, .max_pending_validations = 1},
+                      identity, policy, clock);
+    REQUIRE(std::holds_alternative<nova::RequestContext>(auth.Authenticate(WithToken("cached"), kIds)));
+    std::atomic<int> status_a{0};
+    std::thread slow([&] {
+        auto outcome = auth.Authenticate(WithToken("a"), kIds);
+        status_a = std::holds_alternative<nova::RequestContext>(outcome) ? 200 : std::get<HttpResponse>(outcome).status;
+    });
+    while (identity.calls < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    // "a" is being validated: another new token is refused at once, a cached one still works.
+    auto started = std::chrono::steady_clock::now();
+    auto refused = auth.Authenticate(WithToken("b"), kIds);
+    REQUIRE(std::holds_alternative<HttpResponse>(refused));
+    CHECK(std::get<HttpResponse>(refused).status == 503);
+    CHECK(std::holds_alternative<nova::RequestContext>(auth.Authenticate(WithToken("cached"), kIds)));
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(200));
+    slow.join();
+    CHECK(status_a == 200);
+    CHECK(std::holds_alternative<nova::RequestContext>(auth.Authenticate(WithToken("b"), kIds)));
+}
+
 TEST_CASE("keystone: a policy file can change who is admin") {
     nova::ManualClock clock;
     FakeIdentity identity;

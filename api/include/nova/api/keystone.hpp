@@ -135,6 +135,10 @@ public:
         int token_cache_time = 300;  // seconds; -1: no cache
         std::size_t token_cache_size = 10000;
         bool use_forwarded_for = false;
+        // Validations (distinct new tokens) waiting on Keystone at once; beyond this a new
+        // token gets 503 right away, so that a slow Keystone cannot take every handler thread
+        // from requests with cached tokens. 0: no limit.
+        std::size_t max_pending_validations = 0;
     };
 
     // `policy` decides is_admin (Nova's context_is_admin rule), as Nova's RequestContext does.
