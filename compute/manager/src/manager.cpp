@@ -487,15 +487,7 @@ void ComputeManager::DoBuild(const RequestContext& context, objects::Instance& i
         throw;
     }
     deps_.tracker.BuildSucceeded(node);
-    if (deps_.scheduler != nullptr) {
-        try {
-            objects::InstanceList list;
-            *list.add_objects() = instance;
-            deps_.scheduler->UpdateInstanceInfo(context, options_.host, list);
-        } catch (const std::exception& e) {
-            NOVA_LOG_DEBUG(Log(), Scope(context, instance), "update_instance_info: {}", e.what());
-        }
-    }
+    UpdateSchedulerInstanceInfo(context, instance);
     Notify(context, instance, "create", "end");
     NOVA_LOG_INFO(Log(), Scope(context, instance), "Instance spawned on {}", node);
 }
@@ -584,13 +576,7 @@ void ComputeManager::DeleteInstance(const RequestContext& context, objects::Inst
     if (objects::IsSet(instance, "node") && !objects::IsNull(instance, "node")) {
         deps_.tracker.UpdateUsage(context, instance, instance.node());
     }
-    if (deps_.scheduler != nullptr) {
-        try {
-            deps_.scheduler->DeleteInstanceInfo(context, options_.host, instance.uuid());
-        } catch (const std::exception& e) {
-            NOVA_LOG_DEBUG(Log(), Scope(context, instance), "delete_instance_info: {}", e.what());
-        }
-    }
+    DeleteSchedulerInstanceInfo(context, instance);
     deps_.objects.DestroyInstance(context, instance);
     DeleteAllocations(context, instance.uuid());
     Notify(context, instance, "delete", "end");
@@ -1045,16 +1031,7 @@ void ComputeManager::FinishResize(const RequestContext& context, const Json& arg
                 DeleteMigrationAllocations(context, migration);
                 throw;
             }
-            if (deps_.scheduler != nullptr) {
-                try {
-                    objects::InstanceList list;
-                    *list.add_objects() = instance;
-                    deps_.scheduler->UpdateInstanceInfo(context, options_.host, list);
-                } catch (const std::exception& e) {
-                    NOVA_LOG_DEBUG(Log(), Scope(context, instance), "update_instance_info: {}",
-                                   e.what());
-                }
-            }
+            UpdateSchedulerInstanceInfo(context, instance);
             Notify(context, instance, "resize_finish", "end");
         });
     } catch (const std::exception& e) {
@@ -1093,10 +1070,7 @@ void ComputeManager::ConfirmResize(const RequestContext& context, const Json& ar
             auto cleanup = [&] {
                 try {
                     DeleteMigrationAllocations(context, migration);
-                    if (deps_.scheduler != nullptr) {
-                        deps_.scheduler->DeleteInstanceInfo(context, options_.host,
-                                                            instance.uuid());
-                    }
+                    DeleteSchedulerInstanceInfo(context, instance);
                     ClearStashedFlavors(instance);
                     deps_.objects.SaveInstance(context, instance);
                 } catch (const std::exception& e) {
@@ -1155,15 +1129,7 @@ void ComputeManager::RevertResize(const RequestContext& context, const Json& arg
                 deps_.objects.SaveMigration(context, migration);
                 deps_.objects.SaveInstance(context, instance,
                                            Json::array({task_states::kResizeReverting}));
-                if (deps_.scheduler != nullptr) {
-                    try {
-                        deps_.scheduler->DeleteInstanceInfo(context, options_.host,
-                                                            instance.uuid());
-                    } catch (const std::exception& e) {
-                        NOVA_LOG_DEBUG(Log(), Scope(context, instance), "delete_instance_info: {}",
-                                       e.what());
-                    }
-                }
+                DeleteSchedulerInstanceInfo(context, instance);
                 if (deps_.compute == nullptr) {
                     throw NovaError::WithMessage("no compute RPC API to reach the source host");
                 }
@@ -1225,21 +1191,36 @@ void ComputeManager::FinishRevertResize(const RequestContext& context, const Jso
                 }
                 throw;
             }
-            if (deps_.scheduler != nullptr) {
-                try {
-                    objects::InstanceList list;
-                    *list.add_objects() = instance;
-                    deps_.scheduler->UpdateInstanceInfo(context, options_.host, list);
-                } catch (const std::exception& e) {
-                    NOVA_LOG_DEBUG(Log(), Scope(context, instance), "update_instance_info: {}",
-                                   e.what());
-                }
-            }
+            UpdateSchedulerInstanceInfo(context, instance);
             Notify(context, instance, "resize_revert", "end");
         });
     } catch (const std::exception& e) {
         NOVA_LOG_DEBUG(Log(), Scope(context, instance), "finish_revert_resize ended with {}",
                        e.what());
+    }
+}
+
+// Nova's _update_scheduler_instance_info / _delete_scheduler_instance_info for one
+// instance: best effort, the schedulers' periodic sync corrects a lost cast.
+void ComputeManager::UpdateSchedulerInstanceInfo(const RequestContext& context,
+                                                 const objects::Instance& instance) {
+    if (deps_.scheduler == nullptr) return;
+    try {
+        objects::InstanceList list;
+        *list.add_objects() = instance;
+        deps_.scheduler->UpdateInstanceInfo(context, options_.host, list);
+    } catch (const std::exception& e) {
+        NOVA_LOG_DEBUG(Log(), Scope(context, instance), "update_instance_info: {}", e.what());
+    }
+}
+
+void ComputeManager::DeleteSchedulerInstanceInfo(const RequestContext& context,
+                                                 const objects::Instance& instance) {
+    if (deps_.scheduler == nullptr) return;
+    try {
+        deps_.scheduler->DeleteInstanceInfo(context, options_.host, instance.uuid());
+    } catch (const std::exception& e) {
+        NOVA_LOG_DEBUG(Log(), Scope(context, instance), "delete_instance_info: {}", e.what());
     }
 }
 

@@ -208,6 +208,8 @@ private:
                 const std::string& action, const std::string& phase,
                 const std::exception* error = nullptr);
     void DeleteAllocations(const RequestContext& context, const std::string& uuid);
+    void UpdateSchedulerInstanceInfo(const RequestContext& context, const objects::Instance& instance);
+    void DeleteSchedulerInstanceInfo(const RequestContext& context, const objects::Instance& instance);
 
     // --- resize helpers ----------------------------------------------------------------------
     // Nova's _error_out_instance_on_exception + errors_out_migration + wrap_instance_fault:
