@@ -318,7 +318,19 @@ void ComputeApi::GetAll(const ListScope& scope, std::vector<Server>& building, s
         params.push_back(*scope.project_id);
     }
     for (auto& cell : deps_.cells->All(true)) {
-        for (const auto& row : cell.pool->Query("SELECT * FROM `instances` WHERE " + where, params)) {
+        std::string select = "*";
+        if (!scope.columns.empty()) {
+            // Only the columns asked for that the table has (names are never taken from input
+            // that was not checked against the table's own column list).
+            select.clear();
+            for (const auto& col : cell.pool->Query("SHOW COLUMNS FROM `instances`")) {
+                const auto& name = col.String("Field");
+                if (!scope.columns.contains(name)) continue;
+                select += (select.empty() ? "`" : ", `") + name + "`";
+            }
+            if (select.empty()) select = "*";
+        }
+        for (const auto& row : cell.pool->Query("SELECT " + select + " FROM `instances` WHERE " + where, params)) {
             auto inst = InstanceFromRow(row);
             if (!seen.insert(inst.uuid()).second) continue;
             Server s;

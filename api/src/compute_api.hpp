@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,8 @@ struct ListScope {
     std::optional<std::string> project_id;  // nullopt: every project (admin all_tenants)
     bool include_deleted = false;           // changes-since/-before, or admin deleted=true
     bool deleted_only = false;
+    // The `instances` columns the caller filters and sorts on (empty: all of them).
+    std::set<std::string> columns;
 };
 
 class ComputeApi {

@@ -467,6 +467,8 @@ TEST_CASE("servers: multi-create, reservation id, paging, quota, and bad input t
     CHECK(cloud.Demo("GET", "/servers?sort_dir=sideways").status == 400);
     CHECK(cloud.Demo("GET", "/servers?bogus=1", "2.75").status == 400);
     CHECK(cloud.Demo("GET", "/servers?bogus=1", "2.74").status == 200);
+    CHECK(cloud.Admin("GET", "/servers?all_tenants=1&bogus=1&node=.", "2.74").json()["servers"].size() == 3);
+    CHECK(cloud.Admin("GET", "/servers?all_tenants=1&host=nohost").json()["servers"].empty());
     CHECK(cloud.Demo("GET", "/servers?changes-since=yesterday").status == 400);
     auto action_unknown = cloud.Demo("POST", "/servers/" + all[0]["id"].get<std::string>() + "/action", "2.1", {{"fly", nullptr}});
     CHECK(action_unknown.status == 400);

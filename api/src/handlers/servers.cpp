@@ -1,6 +1,8 @@
 // /servers (nova/api/openstack/compute/servers.py, schemas/servers.py at Zed): create, list,
 // detail, show, update, delete; /servers/{id}/metadata (server_metadata.py). The actions are
 // in server_actions.cpp. The logic is the ComputeApi facade's (../compute_api.hpp).
+#include <google/protobuf/descriptor.h>
+
 #include <algorithm>
 #include <memory>
 #include <set>
@@ -417,6 +419,22 @@ ApiResponse ListServers(ComputeApi& api, ApiRequest& req, bool detail) {
     }
     auto keys = SortKeys(sort_keys, sort_dirs);
     auto page = LimitAndMarker(req.query, deps.options.max_limit);
+
+    // Filters on what is not an instance column are ignored, as Nova's DB layer does.
+    auto is_column = [](const std::string& name) {
+        const auto* field = objects::Instance::descriptor()->FindFieldByName(name);
+        return field != nullptr && !field->is_repeated() && !field->is_map() &&
+               (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
+                field->message_type()->full_name() == "google.protobuf.Timestamp");
+    };
+    std::erase_if(filters.exact, [&](const auto& kv) { return !is_column(kv.first); });
+    std::erase_if(filters.regex, [&](const auto& kv) { return !is_column(kv.first); });
+    // Read only the columns the filters, the sort and the basic view need.
+    scope.columns = {"id", "uuid", "display_name", "created_at", "updated_at", "project_id", "user_id",
+                     "vm_state", "task_state", "locked", "deleted"};
+    for (const auto& [k, v] : filters.exact) scope.columns.insert(k);
+    for (const auto& [k, v] : filters.regex) scope.columns.insert(k);
+    for (const auto& k : keys) scope.columns.insert(k.key);
 
     std::vector<Server> building, in_cells;
     api.GetAll(scope, building, in_cells);
