@@ -102,41 +102,6 @@ private:
     bool started_here_ = false;
 };
 
-// One of our service binaries as a child process (nova-conductor, -scheduler, -compute).
-class ServiceProcess {
-public:
-    ServiceProcess(const char* binary, const std::string& name, const fs::path& dir, const std::string& conf) {
-        conf_ = dir / (name + ".conf");
-        log_ = dir / (name + ".log");
-        std::ofstream(conf_) << conf;
-        std::fflush(nullptr);
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            ::dup2(fd, 1);
-            ::dup2(fd, 2);
-            ::execl(binary, name.c_str(), "--config-file", conf_.c_str(), nullptr);
-            ::_exit(127);
-        }
-    }
-    ~ServiceProcess() {
-        if (pid_ <= 0) return;
-        ::kill(pid_, SIGTERM);
-        for (int i = 0; i < 200; ++i) {
-            int status = 0;
-            if (::waitpid(pid_, &status, WNOHANG) == pid_) return;
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-    }
-    std::string Log() const { return ReadFile(log_); }
-
-private:
-    pid_t pid_ = -1;
-    fs::path conf_, log_;
-};
-
 // An API and a cell database, one compute service with its node, and nova-api on the ports the
 // Keystone catalog names, validating tokens against it. With `services`: also cell0, the test
 // RabbitMQ, and the real conductor, scheduler and compute ([fake] hosts = 2) binaries.

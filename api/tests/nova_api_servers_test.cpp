@@ -41,41 +41,6 @@ Headers As(const std::string& token, const std::string& version = "") {
 
 const char* kImage = "70a599e0-31e7-49b7-b260-868f441e862b";  // process_support's catalog
 
-// One of our service binaries as a child process with its own config file and log.
-class Service {
-public:
-    Service(const char* binary, const std::string& name, const fs::path& dir, const std::string& conf) {
-        conf_ = dir / (name + ".conf");
-        log_ = dir / (name + ".log");
-        std::ofstream(conf_) << conf;
-        std::fflush(nullptr);
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            ::dup2(fd, 1);
-            ::dup2(fd, 2);
-            ::execl(binary, name.c_str(), "--config-file", conf_.c_str(), nullptr);
-            ::_exit(127);
-        }
-    }
-    ~Service() {
-        if (pid_ <= 0) return;
-        ::kill(pid_, SIGTERM);
-        for (int i = 0; i < 200; ++i) {
-            int status = 0;
-            if (::waitpid(pid_, &status, WNOHANG) == pid_) return;
-            std::this_thread::sleep_for(50ms);
-        }
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-    }
-    std::string Log() const { return ReadFile(log_); }
-
-private:
-    pid_t pid_ = -1;
-    fs::path conf_, log_;
-};
-
 std::string CommonConf(const std::string& transport_url, const std::string& exchange, const std::string& api_url,
                        const std::string& cell_url) {
     return "[DEFAULT]\ntransport_url = " + transport_url + "\ncontrol_exchange = " + exchange +
@@ -107,7 +72,7 @@ public:
         REQUIRE_MESSAGE(api_.WaitReady(), api_.Log());
 
         const std::string common = CommonConf(transport_url_, exchange_, api_db_.url(), cell_db_.url());
-        conductor_ = std::make_unique<Service>(NOVA_CONDUCTOR_BINARY, "nova-conductor", api_.dir(),
+        conductor_ = std::make_unique<ServiceProcess>(NOVA_CONDUCTOR_BINARY, "nova-conductor", api_.dir(),
                                                common + "[DEFAULT]\nhost = itest-conductor\n");
         // The conductor's queue must exist before a compute calls it (an unroutable call
         // would wait out its timeout): ping it until it answers.
@@ -127,9 +92,9 @@ public:
             }
             REQUIRE_MESSAGE(!pong.is_null(), conductor_->Log());
         }
-        scheduler_ = std::make_unique<Service>(NOVA_SCHEDULER_BINARY, "nova-scheduler", api_.dir(),
+        scheduler_ = std::make_unique<ServiceProcess>(NOVA_SCHEDULER_BINARY, "nova-scheduler", api_.dir(),
                                                common + "[DEFAULT]\nhost = itest-scheduler\n");
-        compute_ = std::make_unique<Service>(
+        compute_ = std::make_unique<ServiceProcess>(
             NOVA_COMPUTE_BINARY, "nova-compute", api_.dir(),
             common + "[DEFAULT]\nhost = itest-compute\ncompute_driver = fake.FakeDriver\n"
                      "[fake]\nhosts = 4\nhost_prefix = fake-\n");
@@ -226,7 +191,7 @@ private:
     std::string transport_url_;
     NovaApi api_;
     objects::CellMapping cell_;
-    std::unique_ptr<Service> conductor_, scheduler_, compute_;
+    std::unique_ptr<ServiceProcess> conductor_, scheduler_, compute_;
 };
 
 Json BootBody(const std::string& name, const Json& extra = Json::object()) {

@@ -205,4 +205,40 @@ inline std::string Run(const std::string& command, int* rc = nullptr) {
     return output;
 }
 
+// One of our service binaries (nova-conductor, -scheduler, -compute) as a child process with
+// its own config file and log; SIGTERM on destruction, SIGKILL after 10 s.
+class ServiceProcess {
+public:
+    ServiceProcess(const char* binary, const std::string& name, const fs::path& dir, const std::string& conf) {
+        conf_ = dir / (name + ".conf");
+        log_ = dir / (name + ".log");
+        std::ofstream(conf_) << conf;
+        std::fflush(nullptr);
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            ::dup2(fd, 1);
+            ::dup2(fd, 2);
+            ::execl(binary, name.c_str(), "--config-file", conf_.c_str(), nullptr);
+            ::_exit(127);
+        }
+    }
+    ~ServiceProcess() {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGTERM);
+        for (int i = 0; i < 200; ++i) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+    }
+    std::string Log() const { return ReadFile(log_); }
+
+private:
+    pid_t pid_ = -1;
+    fs::path conf_, log_;
+};
+
 }  // namespace nova::api::testing
