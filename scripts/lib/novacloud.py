@@ -498,7 +498,7 @@ class Cloud:
                 f.write(self.clouds_yaml_text(token=token))
         env["OS_CLIENT_CONFIG_FILE"] = yaml_path
         cmd = ["/usr/bin/openstack", "--os-cloud", "nova-cpp",
-               "--os-compute-api-version", microversion.replace("2.latest", "2.latest")]
+               "--os-compute-api-version", microversion]
         cmd += list(args)
         r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=180)
         if check and r.returncode != 0:
