@@ -132,48 +132,6 @@ void SetOptional(objects::Instance& instance, std::string_view field, const std:
     }
 }
 
-// An Instance with the columns of its `instances` row only (by protobuf reflection: each
-// column that is a scalar or time field of Instance).
-objects::Instance InstanceFromRow(const db::Row& row) {
-    objects::Instance inst;
-    const auto* desc = objects::Instance::descriptor();
-    const auto* refl = objects::Instance::GetReflection();
-    for (const auto& column : row.columns()) {
-        const auto* field = desc->FindFieldByName(column);
-        if (field == nullptr || field->is_repeated() || field->is_map()) continue;
-        if (row.IsNull(column)) {
-            try {
-                objects::SetNull(inst, column);
-            } catch (const std::exception&) {
-            }
-            continue;
-        }
-        switch (field->cpp_type()) {
-            case google::protobuf::FieldDescriptor::CPPTYPE_STRING:
-                refl->SetString(&inst, field, row.String(column));
-                break;
-            case google::protobuf::FieldDescriptor::CPPTYPE_INT64:
-                refl->SetInt64(&inst, field, row.Int(column));
-                break;
-            case google::protobuf::FieldDescriptor::CPPTYPE_BOOL:
-                refl->SetBool(&inst, field, row.Int(column) != 0);
-                break;
-            case google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE:
-                if (field->message_type() == google::protobuf::Timestamp::descriptor()) {
-                    auto since = row.Time(column).time_since_epoch();
-                    auto secs = std::chrono::duration_cast<std::chrono::seconds>(since);
-                    auto* ts = static_cast<google::protobuf::Timestamp*>(refl->MutableMessage(&inst, field));
-                    ts->set_seconds(secs.count());
-                    ts->set_nanos(static_cast<int>(std::chrono::duration_cast<std::chrono::nanoseconds>(since - secs).count()));
-                }
-                break;
-            default:
-                break;
-        }
-    }
-    return inst;
-}
-
 }  // namespace
 
 // --- pure helpers --------------------------------------------------------------------------
@@ -296,73 +254,6 @@ Server ComputeApi::Get(const RequestContext& context, const std::string& uuid, b
         }
     }
     throw not_found();
-}
-
-void ComputeApi::GetAll(const ListScope& scope, std::vector<Server>& building, std::vector<Server>& in_cells) const {
-    db::BuildRequestStore requests(*deps_.api_db, deps_.clock);
-    if (!scope.deleted_only) {
-        auto brs = scope.project_id ? requests.GetByProject(*scope.project_id) : requests.GetAll();
-        for (auto& br : brs) {
-            Server s;
-            s.instance = br.instance();
-            if (!s.instance.has_created_at() && br.has_created_at()) *s.instance.mutable_created_at() = br.created_at();
-            for (const auto& t : br.tags().objects()) s.tags.push_back(t.tag());
-            building.push_back(std::move(s));
-        }
-    }
-    std::set<std::string> seen;
-    std::string where = scope.deleted_only ? "`deleted` != 0" : scope.include_deleted ? "1 = 1" : "`deleted` = 0";
-    db::Params params;
-    if (scope.project_id) {
-        where += " AND `project_id` = ?";
-        params.push_back(*scope.project_id);
-    }
-    for (auto& cell : deps_.cells->All(true)) {
-        std::string select = "*";
-        if (!scope.columns.empty()) {
-            // Only the columns asked for that the table has (names are never taken from input
-            // that was not checked against the table's own column list).
-            select.clear();
-            for (const auto& col : cell.pool->Query("SHOW COLUMNS FROM `instances`")) {
-                const auto& name = col.String("Field");
-                if (!scope.columns.contains(name)) continue;
-                select += (select.empty() ? "`" : ", `") + name + "`";
-            }
-            if (select.empty()) select = "*";
-        }
-        for (const auto& row : cell.pool->Query("SELECT " + select + " FROM `instances` WHERE " + where, params)) {
-            auto inst = InstanceFromRow(row);
-            if (!seen.insert(inst.uuid()).second) continue;
-            Server s;
-            s.cell = cell.mapping;
-            s.pool = cell.pool;
-            s.instance = std::move(inst);
-            in_cells.push_back(std::move(s));
-        }
-    }
-    // A BuildRequest whose instance is already in a cell (the conductor is between its two
-    // writes) is shown from the cell.
-    std::erase_if(building, [&](const Server& s) { return seen.contains(s.instance.uuid()); });
-}
-
-void ComputeApi::FillDetails(const ListScope& scope, const std::vector<Server*>& servers) const {
-    std::map<db::Pool*, std::vector<Server*>> by_cell;
-    for (auto* s : servers) {
-        if (!s->building()) by_cell[s->pool].push_back(s);
-    }
-    for (auto& [pool, list] : by_cell) {
-        db::InstanceFilters filters;
-        if (scope.deleted_only || scope.include_deleted) filters.include_deleted = true;
-        for (auto* s : list) filters.uuids.push_back(s->instance.uuid());
-        std::map<std::string, objects::Instance> full;
-        for (auto& inst : db::InstanceStore(*pool, deps_.clock).GetByFilters(filters)) {
-            auto uuid = inst.uuid();
-            full.emplace(std::move(uuid), std::move(inst));
-        }
-        for (auto* s : list) {
-            if (auto it = full.find(s->instance.uuid()); it != full.end()) s->instance = std::move(it->second);
-        }
-    }
 }
 
 // --- create --------------------------------------------------------------------------------

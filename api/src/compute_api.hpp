@@ -65,16 +65,6 @@ struct CreateResult {
     std::string reservation_id;
 };
 
-// The list query the handler hands over (its filters already reduced to what the caller
-// may use; see handlers/server_list.hpp for the filtering itself).
-struct ListScope {
-    std::optional<std::string> project_id;  // nullopt: every project (admin all_tenants)
-    bool include_deleted = false;           // changes-since/-before, or admin deleted=true
-    bool deleted_only = false;
-    // The `instances` columns the caller filters and sorts on (empty: all of them).
-    std::set<std::string> columns;
-};
-
 class ComputeApi {
 public:
     explicit ComputeApi(handlers::HandlerDeps& deps) : deps_(deps) {}
@@ -82,12 +72,6 @@ public:
     // Throws InstanceNotFound, also for another project's server when `context` is a user
     // context (IsUserContext). `read_deleted`: deleted cell instances are found too.
     Server Get(const RequestContext& context, const std::string& uuid, bool read_deleted = false) const;
-    // Build requests (first) and cell instances of the scope, unfiltered and unsorted. The
-    // cell instances hold only their `instances` row (no flavor, metadata, fault, ...): enough
-    // to filter, sort and page thousands of them; FillDetails loads the page's full records.
-    void GetAll(const ListScope& scope, std::vector<Server>& building, std::vector<Server>& in_cells) const;
-    void FillDetails(const ListScope& scope, const std::vector<Server*>& servers) const;
-
     // Throws FlavorNotFound, ImageNotFound, ImageNotActive, FlavorMemoryTooSmall,
     // FlavorDiskTooSmall, KeypairNotFound, TooManyInstances, MetadataLimitExceeded,
     // HttpFault (400) for what Nova rejects with its own text.

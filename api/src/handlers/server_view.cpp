@@ -246,31 +246,62 @@ std::vector<SortKey> SortKeys(const std::vector<std::string>& keys, const std::v
     return out;
 }
 
-void SortInstances(std::vector<const objects::Instance*>& instances, const std::vector<SortKey>& keys) {
-    auto value = [](const objects::Instance& i, const std::string& key) -> Json {
-        if (key == "id") return i.has_id() ? Json(i.id()) : Json();
-        if (key == "created_at" || key == "updated_at" || key == "launched_at" || key == "terminated_at") {
-            auto t = ColumnText(i, key);
-            return t ? Json(*t) : Json();
-        }
+namespace {
+
+bool IsTimeColumn(const std::string& key) {
+    return key == "created_at" || key == "updated_at" || key == "launched_at" || key == "terminated_at" ||
+           key == "deleted_at";
+}
+
+const google::protobuf::Timestamp* TimeOf(const objects::Instance& i, const std::string& key) {
+    if (key == "created_at") return i.has_created_at() ? &i.created_at() : nullptr;
+    if (key == "updated_at") return i.has_updated_at() ? &i.updated_at() : nullptr;
+    if (key == "launched_at") return i.has_launched_at() ? &i.launched_at() : nullptr;
+    if (key == "terminated_at") return i.has_terminated_at() ? &i.terminated_at() : nullptr;
+    return i.has_deleted_at() ? &i.deleted_at() : nullptr;
+}
+
+// <0, 0, >0 as MySQL orders one column ascending (NULL first).
+int CompareColumn(const objects::Instance& a, const objects::Instance& b, const std::string& key) {
+    if (key == "id") {
+        if (a.has_id() != b.has_id()) return a.has_id() ? 1 : -1;
+        return a.id() < b.id() ? -1 : a.id() > b.id() ? 1 : 0;
+    }
+    if (key == "uuid") return a.uuid().compare(b.uuid());
+    if (IsTimeColumn(key)) {
+        const auto* ta = TimeOf(a, key);
+        const auto* tb = TimeOf(b, key);
+        if (ta == nullptr || tb == nullptr) return (ta != nullptr) - (tb != nullptr);
+        auto pa = std::pair(ta->seconds(), ta->nanos());
+        auto pb = std::pair(tb->seconds(), tb->nanos());
+        return pa < pb ? -1 : pb < pa ? 1 : 0;
+    }
+    auto value = [&](const objects::Instance& i) -> Json {
         if (!objects::IsSet(i, key) || objects::IsNull(i, key)) return Json();
         return objects::FieldToPrimitive(i, key);
     };
+    Json va = value(a);
+    Json vb = value(b);
+    if (va == vb) return 0;
+    if (va.is_null()) return -1;
+    if (vb.is_null()) return 1;
+    return va < vb ? -1 : 1;
+}
+
+}  // namespace
+
+int CompareInstances(const objects::Instance& a, const objects::Instance& b, const std::vector<SortKey>& keys) {
+    for (const auto& k : keys) {
+        int c = CompareColumn(a, b, k.key);
+        if (c != 0) return k.descending ? -c : c;
+    }
+    return 0;
+}
+
+void SortInstances(std::vector<const objects::Instance*>& instances, const std::vector<SortKey>& keys) {
     std::stable_sort(instances.begin(), instances.end(), [&](const objects::Instance* a, const objects::Instance* b) {
-        for (const auto& k : keys) {
-            Json va = value(*a, k.key);
-            Json vb = value(*b, k.key);
-            if (va == vb) continue;
-            bool less;
-            if (va.is_null()) {
-                less = true;
-            } else if (vb.is_null()) {
-                less = false;
-            } else {
-                less = va < vb;
-            }
-            return k.descending ? !less : less;
-        }
+        int c = CompareInstances(*a, *b, keys);
+        if (c != 0) return c < 0;
         return a->uuid() < b->uuid();
     });
 }

@@ -65,6 +65,8 @@ struct SortKey {
 // default desc), then created_at and id unless present. Throws HttpFault(400) for a dir that
 // is not asc/desc.
 std::vector<SortKey> SortKeys(const std::vector<std::string>& keys, const std::vector<std::string>& dirs);
+// <0, 0, >0: whether `a` comes before, with, or after `b` in the order of `keys`.
+int CompareInstances(const objects::Instance& a, const objects::Instance& b, const std::vector<SortKey>& keys);
 // Orders `instances` by `keys` (NULLs first ascending, as MySQL); uuid breaks the last ties.
 void SortInstances(std::vector<const objects::Instance*>& instances, const std::vector<SortKey>& keys);
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "../compute_api.hpp"
+#include "../server_list.hpp"
 #include "common.hpp"
 #include "handlers.hpp"
 #include "nova/api/fault.hpp"
@@ -285,7 +286,7 @@ ApiResponse ListServers(ComputeApi& api, ApiRequest& req, bool detail) {
     }
 
     ServerFilters filters;
-    ListScope scope;
+    ServerListQuery query;
 
     if (!statuses.empty()) {
         auto states = StatesFromStatuses(statuses);
@@ -321,10 +322,10 @@ ApiResponse ListServers(ComputeApi& api, ApiRequest& req, bool detail) {
         throw HttpFault(400, "The value of changes-since must be less than or equal to changes-before.");
     }
     if (filters.changes_since || filters.changes_before) {
-        scope.include_deleted = true;
+        query.include_deleted = true;
     } else if (opts.contains("deleted")) {
         if (BoolFromString(opts["deleted"], false).value_or(false)) {
-            scope.deleted_only = true;
+            query.deleted_only = true;
         }
     }
 
@@ -343,12 +344,12 @@ ApiResponse ListServers(ComputeApi& api, ApiRequest& req, bool detail) {
         req.Authorize(detail ? "os_compute_api:servers:detail:get_all_tenants" : "os_compute_api:servers:index:get_all_tenants",
                       DefaultTarget(req));
         if (opts.contains("project_id")) {
-            scope.project_id = opts["project_id"];
+            query.project_id = opts["project_id"];
         } else if (opts.contains("tenant_id")) {
-            scope.project_id = opts["tenant_id"];
+            query.project_id = opts["tenant_id"];
         }
     } else if (!ctx.project_id.empty()) {
-        scope.project_id = ctx.project_id;
+        query.project_id = ctx.project_id;
     } else {
         filters.exact["user_id"] = {ctx.user_id};
     }
@@ -421,65 +422,23 @@ ApiResponse ListServers(ComputeApi& api, ApiRequest& req, bool detail) {
     auto page = LimitAndMarker(req.query, deps.options.max_limit);
 
     // Filters on what is not an instance column are ignored, as Nova's DB layer does.
-    auto is_column = [](const std::string& name) {
-        const auto* field = objects::Instance::descriptor()->FindFieldByName(name);
-        return field != nullptr && !field->is_repeated() && !field->is_map() &&
-               (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
-                field->message_type()->full_name() == "google.protobuf.Timestamp");
-    };
-    std::erase_if(filters.exact, [&](const auto& kv) { return !is_column(kv.first); });
-    std::erase_if(filters.regex, [&](const auto& kv) { return !is_column(kv.first); });
-    // Read only the columns the filters, the sort and the basic view need.
-    scope.columns = {"id", "uuid", "display_name", "created_at", "updated_at", "project_id", "user_id",
-                     "vm_state", "task_state", "locked", "deleted"};
-    for (const auto& [k, v] : filters.exact) scope.columns.insert(k);
-    for (const auto& [k, v] : filters.regex) scope.columns.insert(k);
-    for (const auto& k : keys) scope.columns.insert(k.key);
-
-    std::vector<Server> building, in_cells;
-    api.GetAll(scope, building, in_cells);
-    std::map<const objects::Instance*, Server*> owner;
-    auto select = [&](std::vector<Server>& servers) {
-        std::vector<const objects::Instance*> out;
-        for (auto& s : servers) {
-            if (MatchesFilters(s.instance, s.tags, filters)) {
-                out.push_back(&s.instance);
-                owner[&s.instance] = &s;
-            }
-        }
-        SortInstances(out, keys);
-        return out;
-    };
-    auto first = select(building);
-    auto second = select(in_cells);
-    std::vector<const objects::Instance*> all = first;
-    all.insert(all.end(), second.begin(), second.end());
-    std::size_t start = 0;
-    if (page.marker) {
-        auto it = std::find_if(all.begin(), all.end(), [&](const auto* i) { return i->uuid() == *page.marker; });
-        if (it == all.end()) {
-            // Nova looks the marker up among every server the caller could page through.
-            throw HttpFault(400, "marker [" + *page.marker + "] not found");
-        }
-        start = static_cast<std::size_t>(it - all.begin()) + 1;
-    }
-    std::vector<const objects::Instance*> shown;
-    for (std::size_t i = start; i < all.size() && shown.size() < page.limit; ++i) shown.push_back(all[i]);
-    if (detail) {
-        // The page's cell instances with their flavor, metadata and fault.
-        std::vector<Server*> page_servers;
-        for (const auto* inst : shown) page_servers.push_back(owner.at(inst));
-        api.FillDetails(scope, page_servers);
-    }
+    std::erase_if(filters.exact, [&](const auto& kv) { return !IsInstanceColumn(kv.first); });
+    std::erase_if(filters.regex, [&](const auto& kv) { return !IsInstanceColumn(kv.first); });
+    query.filters = std::move(filters);
+    query.keys = std::move(keys);
+    query.limit = static_cast<std::size_t>(page.limit);
+    query.marker = page.marker;
+    query.detail = detail;
+    auto servers = nova::api::ListServers(api, query);
 
     Json list = Json::array();
     std::map<std::string, std::string> host_status_cache;
-    for (const auto* inst : shown) {
+    for (const auto& s : servers) {
+        const auto* inst = &s.instance;
         if (!detail) {
             list.push_back(ServerBasicView(req, *inst));
             continue;
         }
-        const Server& s = *owner.at(inst);
         ServerViewExtras extras;
         Json target = {{"project_id", inst->project_id()}};
         extras.extended_attrs = req.Can("os_compute_api:os-extended-server-attributes", target);
@@ -499,8 +458,9 @@ ApiResponse ListServers(ComputeApi& api, ApiRequest& req, bool detail) {
         list.push_back(ServerDetailView(req, *inst, extras)["server"]);
     }
     Json body = {{"servers", list}};
-    if (!shown.empty()) {
-        if (auto next = req.links.NextLinks(detail ? "servers/detail" : "servers", shown.size(), shown.back()->uuid())) {
+    if (!servers.empty()) {
+        if (auto next = req.links.NextLinks(detail ? "servers/detail" : "servers", servers.size(),
+                                            servers.back().instance.uuid())) {
             body["servers_links"] = *next;
         }
     }

@@ -1,0 +1,323 @@
+#include "server_list.hpp"
+
+#include <google/protobuf/timestamp.pb.h>
+
+#include <algorithm>
+#include <map>
+
+#include "handlers/cells.hpp"
+#include "nova/api/fault.hpp"
+#include "nova/common/error.hpp"
+#include "nova/db/cell_mapping_store.hpp"
+#include "nova/db/instance_store.hpp"
+#include "nova/db/scheduling_store.hpp"
+#include "nova/objects/object.hpp"
+
+namespace nova::api {
+
+namespace {
+
+using handlers::SortKey;
+
+// The columns of `instances` in the cell schema (common/db/migrations/main.cpp).
+const std::set<std::string, std::less<>>& InstanceColumns() {
+    static const std::set<std::string, std::less<>> columns = {
+        "created_at", "updated_at", "deleted_at", "deleted", "id", "internal_id", "user_id", "project_id",
+        "image_ref", "kernel_id", "ramdisk_id", "launch_index", "key_name", "key_data", "power_state", "vm_state",
+        "memory_mb", "vcpus", "hostname", "host", "user_data", "reservation_id", "launched_at", "terminated_at",
+        "display_name", "display_description", "availability_zone", "locked", "os_type", "launched_on",
+        "instance_type_id", "vm_mode", "uuid", "architecture", "root_device_name", "access_ip_v4", "access_ip_v6",
+        "config_drive", "task_state", "default_ephemeral_device", "default_swap_device", "progress",
+        "auto_disk_config", "shutdown_terminate", "disable_terminate", "root_gb", "ephemeral_gb", "cell_name", "node",
+        "ephemeral_key_uuid", "locked_by", "cleaned", "hidden"};
+    return columns;
+}
+
+std::string Column(std::string_view name) {
+    if (!IsInstanceColumn(name)) {
+        throw InvalidInput({{"reason", "not a column of instances: " + std::string(name)}});
+    }
+    return "`" + std::string(name) + "`";
+}
+
+// An Instance with the columns of its `instances` row only (by protobuf reflection: each
+// column that is a scalar or time field of Instance).
+objects::Instance InstanceFromRow(const db::Row& row) {
+    objects::Instance inst;
+    const auto* desc = objects::Instance::descriptor();
+    const auto* refl = objects::Instance::GetReflection();
+    for (const auto& column : row.columns()) {
+        const auto* field = desc->FindFieldByName(column);
+        if (field == nullptr || field->is_repeated() || field->is_map()) continue;
+        if (row.IsNull(column)) {
+            try {
+                objects::SetNull(inst, column);
+            } catch (const std::exception&) {
+            }
+            continue;
+        }
+        switch (field->cpp_type()) {
+            case google::protobuf::FieldDescriptor::CPPTYPE_STRING:
+                refl->SetString(&inst, field, row.String(column));
+                break;
+            case google::protobuf::FieldDescriptor::CPPTYPE_INT64:
+                refl->SetInt64(&inst, field, row.Int(column));
+                break;
+            case google::protobuf::FieldDescriptor::CPPTYPE_BOOL:
+                refl->SetBool(&inst, field, row.Int(column) != 0);
+                break;
+            case google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE:
+                if (field->message_type() == google::protobuf::Timestamp::descriptor()) {
+                    auto since = row.Time(column).time_since_epoch();
+                    auto secs = std::chrono::duration_cast<std::chrono::seconds>(since);
+                    auto* ts = static_cast<google::protobuf::Timestamp*>(refl->MutableMessage(&inst, field));
+                    ts->set_seconds(secs.count());
+                    ts->set_nanos(static_cast<int>(
+                        std::chrono::duration_cast<std::chrono::nanoseconds>(since - secs).count()));
+                }
+                break;
+            default:
+                break;
+        }
+    }
+    return inst;
+}
+
+Server FromBuildRequest(objects::BuildRequest& br) {
+    Server s;
+    s.instance = std::move(*br.mutable_instance());
+    if (!s.instance.has_created_at() && br.has_created_at()) *s.instance.mutable_created_at() = br.created_at();
+    for (const auto& t : br.tags().objects()) s.tags.push_back(t.tag());
+    return s;
+}
+
+std::string Placeholders(std::size_t n) {
+    std::string out;
+    for (std::size_t i = 0; i < n; ++i) out += i ? ", ?" : "?";
+    return out;
+}
+
+struct CellPage {
+    handlers::CellDatabases::Cell cell;
+    std::vector<Server> servers;  // in the cell's SQL order
+};
+
+}  // namespace
+
+bool IsInstanceColumn(std::string_view name) { return InstanceColumns().contains(name); }
+
+std::vector<SortKey> CellSortKeys(const std::vector<SortKey>& keys) {
+    auto out = keys;
+    if (std::none_of(out.begin(), out.end(), [](const SortKey& k) { return k.key == "uuid"; })) {
+        out.push_back({"uuid", false});
+    }
+    return out;
+}
+
+std::string CellListSql(const ServerListQuery& query, const std::set<std::string>& columns,
+                        const std::optional<MarkerValues>& marker, db::Params& params) {
+    const auto& f = query.filters;
+    if (f.match_nothing || !f.tags.empty() || !f.tags_any.empty()) return "";  // no tags in the cells yet
+    std::string select;
+    for (const auto& c : columns) select += (select.empty() ? "" : ", ") + Column(c);
+    std::string where = query.deleted_only ? "`deleted` != 0" : query.include_deleted ? "1 = 1" : "`deleted` = 0";
+    // Nova hides the source instance of a cross-cell move (hidden = NULL on old rows).
+    where += " AND (`hidden` = 0 OR `hidden` IS NULL)";
+    if (query.project_id) {
+        where += " AND `project_id` = ?";
+        params.emplace_back(*query.project_id);
+    }
+    for (const auto& [column, values] : f.exact) {
+        if (values.empty()) return "";
+        std::string any;
+        std::size_t n = 0;
+        bool null = false;
+        for (const auto& v : values) {
+            if (v == "None" || v.empty()) null = true;
+            if (v == "None") continue;
+            ++n;
+            params.emplace_back(v);
+        }
+        if (n > 0) any = Column(column) + " IN (" + Placeholders(n) + ")";
+        if (null) any += (any.empty() ? "" : " OR ") + Column(column) + " IS NULL";
+        where += " AND (" + any + ")";
+    }
+    for (const auto& [column, pattern] : f.regex) {
+        // Nova's _regex_instance_filter: column REGEXP value (case-insensitive under the
+        // tables' utf8mb4 collation; numbers and datetimes as their text).
+        where += " AND CAST(" + Column(column) + " AS CHAR) REGEXP ?";
+        params.emplace_back(pattern);
+    }
+    if (f.changes_since) {
+        where += " AND `updated_at` >= ?";
+        params.emplace_back(*f.changes_since);
+    }
+    if (f.changes_before) {
+        where += " AND `updated_at` <= ?";
+        params.emplace_back(*f.changes_before);
+    }
+    if (f.locked) {
+        where += " AND COALESCE(`locked`, 0) = ?";
+        params.emplace_back(std::int64_t{*f.locked ? 1 : 0});
+    }
+    const auto keys = CellSortKeys(query.keys);
+    if (marker) {
+        // Rows strictly after the marker in the sort order, MySQL's NULLs being the smallest
+        // values (first ascending, last descending).
+        if (marker->values.size() != keys.size()) throw InvalidInput({{"reason", "marker values do not match the keys"}});
+        std::string after;
+        std::string equal_before;
+        db::Params equal_params;
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            const auto col = Column(keys[i].key);
+            const auto& v = marker->values[i];
+            std::string later;
+            db::Params later_params;
+            if (!v) {
+                later = keys[i].descending ? "" : col + " IS NOT NULL";
+            } else if (keys[i].descending) {
+                later = "(" + col + " < ? OR " + col + " IS NULL)";
+                later_params.emplace_back(*v);
+            } else {
+                later = col + " > ?";
+                later_params.emplace_back(*v);
+            }
+            if (!later.empty()) {
+                after += (after.empty() ? "(" : " OR (") + equal_before + (equal_before.empty() ? "" : " AND ") + later + ")";
+                params.insert(params.end(), equal_params.begin(), equal_params.end());
+                params.insert(params.end(), later_params.begin(), later_params.end());
+            }
+            equal_before += (equal_before.empty() ? "" : " AND ") + (v ? col + " = ?" : col + " IS NULL");
+            if (v) equal_params.emplace_back(*v);
+        }
+        where += " AND (" + (after.empty() ? std::string("1 = 0") : after) + ")";
+    }
+    std::string order;
+    for (const auto& k : keys) order += (order.empty() ? "" : ", ") + Column(k.key) + (k.descending ? " DESC" : " ASC");
+    return "SELECT " + select + " FROM `instances` WHERE " + where + " ORDER BY " + order + " LIMIT " +
+           std::to_string(query.limit);
+}
+
+std::vector<Server> ListServers(const ComputeApi& api, const ServerListQuery& query) {
+    auto& deps = api.deps();
+    const auto keys = CellSortKeys(query.keys);
+
+    // Build requests: their instances filtered and sorted here (Nova's BuildRequestList).
+    std::vector<Server> building;
+    if (!query.deleted_only) {
+        db::BuildRequestStore requests(*deps.api_db, deps.clock);
+        auto brs = query.project_id ? requests.GetByProject(*query.project_id) : requests.GetAll();
+        for (auto& br : brs) {
+            auto s = FromBuildRequest(br);
+            if (handlers::MatchesFilters(s.instance, s.tags, query.filters)) building.push_back(std::move(s));
+        }
+        std::stable_sort(building.begin(), building.end(), [&](const Server& a, const Server& b) {
+            return CompareInstances(a.instance, b.instance, keys) < 0;
+        });
+    }
+    std::optional<std::string> cell_marker = query.marker;
+    if (query.marker) {
+        auto it = std::find_if(building.begin(), building.end(),
+                               [&](const Server& s) { return s.instance.uuid() == *query.marker; });
+        if (it != building.end()) {
+            building.erase(building.begin(), it + 1);
+            cell_marker.reset();  // the cells start from the top
+        } else {
+            building.clear();  // the marker is in a cell: every build request came before it
+        }
+    }
+    if (building.size() > query.limit) building.resize(query.limit);
+    const std::size_t cell_limit = query.limit - building.size();
+
+    auto cells = deps.cells->All(true);
+    std::optional<MarkerValues> marker;
+    if (cell_marker) {
+        // Nova's InstanceLister.get_marker_record: the mapping's cell, deleted rows included.
+        std::optional<objects::InstanceMapping> mapping;
+        try {
+            mapping = db::InstanceMappingStore(*deps.api_db, deps.clock).GetByInstanceUuid(*cell_marker);
+        } catch (const InstanceMappingNotFound&) {
+        }
+        if (mapping && objects::IsSet(*mapping, "cell_mapping") && !objects::IsNull(*mapping, "cell_mapping") &&
+            !mapping->cell_mapping().uuid().empty()) {
+            std::string select;
+            for (const auto& k : keys) select += (select.empty() ? "" : ", ") + Column(k.key);
+            auto rows = deps.cells->PoolFor(mapping->cell_mapping())
+                            .Query("SELECT " + select + " FROM `instances` WHERE `uuid` = ? ORDER BY `deleted` LIMIT 1",
+                                   {*cell_marker});
+            if (!rows.empty()) {
+                marker.emplace();
+                for (std::size_t i = 0; i < keys.size(); ++i) marker->values.push_back(rows.front().value(i));
+            }
+        }
+        if (!marker) throw HttpFault(400, "marker [" + *cell_marker + "] not found");
+    }
+
+    // Each cell: the first cell_limit rows after the marker, in SQL.
+    std::set<std::string> columns = {"id", "uuid", "display_name"};
+    for (const auto& k : keys) columns.insert(k.key);
+    std::vector<CellPage> pages;
+    if (cell_limit > 0) {
+        auto cell_query = query;
+        cell_query.limit = cell_limit;
+        for (auto& cell : cells) {
+            db::Params params;
+            auto sql = CellListSql(cell_query, columns, marker, params);
+            if (sql.empty()) continue;
+            CellPage page{cell, {}};
+            for (const auto& row : cell.pool->Query(sql, params)) {
+                Server s;
+                s.cell = cell.mapping;
+                s.pool = cell.pool;
+                s.instance = InstanceFromRow(row);
+                page.servers.push_back(std::move(s));
+            }
+            pages.push_back(std::move(page));
+        }
+    }
+
+    // Merge: the smallest head among the cells until the page is full.
+    std::vector<Server> out = std::move(building);
+    std::set<std::string> seen;
+    std::vector<std::size_t> next(pages.size(), 0);
+    while (out.size() < query.limit) {
+        std::optional<std::size_t> best;
+        for (std::size_t c = 0; c < pages.size(); ++c) {
+            if (next[c] >= pages[c].servers.size()) continue;
+            if (!best || CompareInstances(pages[c].servers[next[c]].instance,
+                                          pages[*best].servers[next[*best]].instance, keys) < 0) {
+                best = c;
+            }
+        }
+        if (!best) break;
+        auto& s = pages[*best].servers[next[*best]++];
+        if (seen.insert(s.instance.uuid()).second) out.push_back(std::move(s));
+    }
+    // A BuildRequest whose instance is already in a cell (the conductor is between its two
+    // writes) is shown from the cell.
+    std::erase_if(out, [&](const Server& s) { return s.building() && seen.contains(s.instance.uuid()); });
+
+    if (query.detail) {
+        // The page's cell instances whole: one batch of IN queries per cell.
+        std::map<db::Pool*, std::vector<Server*>> by_cell;
+        for (auto& s : out) {
+            if (!s.building()) by_cell[s.pool].push_back(&s);
+        }
+        for (auto& [pool, list] : by_cell) {
+            db::InstanceFilters filters;
+            filters.include_deleted = true;
+            for (auto* s : list) filters.uuids.push_back(s->instance.uuid());
+            std::map<std::string, objects::Instance> full;
+            for (auto& inst : db::InstanceStore(*pool, deps.clock).GetByFilters(filters)) {
+                auto uuid = inst.uuid();
+                full.emplace(std::move(uuid), std::move(inst));
+            }
+            for (auto* s : list) {
+                if (auto it = full.find(s->instance.uuid()); it != full.end()) s->instance = std::move(it->second);
+            }
+        }
+    }
+    return out;
+}
+
+}  // namespace nova::api

@@ -1,0 +1,60 @@
+#pragma once
+// GET /servers and /servers/detail across the cells, as Nova's compute API get_all and
+// compute/multi_cell_list.py do it:
+//   - build requests first (still in the API database: few, filtered and sorted in memory);
+//     a marker found among them pages through them and then starts the cells from the top;
+//   - each cell (cell0 included) is asked for its instances filtered, sorted and limited in
+//     SQL, after the marker's sort values when there is a marker (keyset pagination: the
+//     marker is found through its instance mapping, deleted or not, as Nova's
+//     get_marker_record);
+//   - the cells' sorted answers are merged taking the first `limit` (each cell's SQL order is
+//     kept, ties across cells broken by uuid as Nova's InstanceSortContext appends it);
+//   - for the detail view only the page's rows are then loaded whole (instance_extra,
+//     metadata, system metadata, info cache, fault) in batched IN queries per cell.
+// So a page costs O(limit) rows per cell whatever the number of servers.
+#include <cstddef>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "compute_api.hpp"
+#include "handlers/server_view.hpp"
+#include "nova/db/session.hpp"
+
+namespace nova::api {
+
+struct ServerListQuery {
+    std::optional<std::string> project_id;  // nullopt: every project (admin all_tenants)
+    bool include_deleted = false;           // changes-since/-before
+    bool deleted_only = false;              // admin deleted=true
+    handlers::ServerFilters filters;        // columns already reduced to instance columns
+    std::vector<handlers::SortKey> keys;    // SortKeys(...): created_at and id included
+    std::size_t limit = 1000;
+    std::optional<std::string> marker;
+    bool detail = false;
+};
+
+// Whether `name` is a column of the cell databases' `instances` table.
+bool IsInstanceColumn(std::string_view name);
+
+// The sort keys of a cell query: `keys` then uuid ascending unless present (Nova's
+// InstanceSortContext).
+std::vector<handlers::SortKey> CellSortKeys(const std::vector<handlers::SortKey>& keys);
+
+// One cell's query: "SELECT <columns> FROM `instances` WHERE <scope, filters, after the
+// marker> ORDER BY <keys> LIMIT <limit>", appending the bound values to `params`. `marker`
+// holds the marker row's values of every sort key (nullopt: no marker). Columns and keys must
+// be instance columns (InvalidInput otherwise: no name reaches SQL unchecked). Returns ""
+// when the filters can match nothing in a cell.
+struct MarkerValues {
+    std::vector<std::optional<std::string>> values;  // one per CellSortKeys(keys) entry
+};
+std::string CellListSql(const ServerListQuery& query, const std::set<std::string>& columns,
+                        const std::optional<MarkerValues>& marker, db::Params& params);
+
+// The page, build requests first; the cell servers of a detail page have their full records.
+// Throws HttpFault(400) "marker [X] not found".
+std::vector<Server> ListServers(const ComputeApi& api, const ServerListQuery& query);
+
+}  // namespace nova::api
