@@ -1,5 +1,6 @@
 #include "nova/api/http_server.hpp"
 
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -33,6 +34,9 @@ asio::awaitable<std::invoke_result_t<F>> RunOn(asio::thread_pool& pool, F fn) {
         pool.get_executor(), [fn = std::move(fn)]() mutable -> asio::awaitable<R> { co_return fn(); },
         asio::use_awaitable);
 }
+
+// Answers at least this large are followed by malloc_trim.
+constexpr std::size_t kTrimAfterBytes = 256 * 1024;
 
 HttpRequest ToHttpRequest(http::request<http::string_body>&& in, const std::string& remote) {
     HttpRequest out;
@@ -214,6 +218,13 @@ void HttpServer::Accept() {
                                                asio::redirect_error(asio::use_awaitable, write_ec));
                 }
                 --in_flight_;
+                if (response.body().size() >= kTrimAfterBytes) {
+                    // A large answer (a page of servers) has just freed its objects and its
+                    // body: give the pages back to the system now rather than keep the
+                    // arena at its peak (RSS).
+                    std::string().swap(response.body());
+                    ::malloc_trim(0);
+                }
                 if (write_ec || !keep_alive) break;
             }
             beast::error_code ignored_ec;
