@@ -225,6 +225,19 @@ Server ComputeApi::Get(const RequestContext& context, const std::string& uuid, b
         if (!ProjectVisible(context, s.instance.project_id())) throw not_found();
         return s;
     };
+    if (auto cell = cell_cache_.Find(uuid)) {
+        std::optional<Server> found;
+        try {
+            Server s;
+            s.cell = std::move(*cell);
+            s.pool = &deps_.cells->PoolFor(*s.cell);
+            s.instance = db::InstanceStore(*s.pool, deps_.clock).GetByUuid(uuid, read_deleted);
+            if (!s.instance.hidden()) found = std::move(s);
+        } catch (const InstanceNotFound&) {
+        }
+        if (found) return visible(std::move(*found));
+        cell_cache_.Forget(uuid);  // moved or deleted: ask the mapping
+    }
     for (int attempt = 0; attempt < 2; ++attempt) {
         objects::InstanceMapping mapping;
         try {
@@ -239,6 +252,7 @@ Server ComputeApi::Get(const RequestContext& context, const std::string& uuid, b
             s.cell = mapping.cell_mapping();
             s.pool = &deps_.cells->PoolFor(*s.cell);
             s.instance = db::InstanceStore(*s.pool, deps_.clock).GetByUuid(uuid, read_deleted);
+            cell_cache_.Remember(uuid, *s.cell);
             return visible(std::move(s));
         }
         try {

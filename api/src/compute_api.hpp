@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "handlers/handlers.hpp"
+#include "instance_cells.hpp"
 #include "nova/api/instance_state.hpp"
 #include "nova/common/context.hpp"
 #include "nova/common/json.hpp"
@@ -127,6 +128,7 @@ private:
     const compute::ComputeRpcApi& ComputeRpc() const;
 
     handlers::HandlerDeps& deps_;
+    mutable InstanceCellCache cell_cache_;  // Get: the instance mappings' cells
 };
 
 // Nova's utils.sanitize_hostname.

@@ -78,6 +78,27 @@ std::string ObjectTable::SelectList(std::string_view alias) const {
     return out;
 }
 
+std::string ObjectTable::SelectList(std::string_view alias, std::string_view prefix) const {
+    std::string out;
+    for (const auto& [f, column] : columns_) {
+        if (!out.empty()) out += ", ";
+        out += std::string(alias) + "." + Quote(column) + " AS " + Quote(std::string(prefix) + f->name());
+    }
+    return out;
+}
+
+Row SubRow(const Row& row, std::string_view prefix) {
+    auto columns = std::make_shared<std::vector<std::string>>();
+    std::vector<std::optional<std::string>> values;
+    for (std::size_t i = 0; i < row.columns().size(); ++i) {
+        const auto& name = row.columns()[i];
+        if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+        columns->push_back(name.substr(prefix.size()));
+        values.push_back(row.value(i));
+    }
+    return Row(std::move(columns), std::move(values));
+}
+
 std::string ObjectTable::Select(std::string_view rest) const {
     return "SELECT " + SelectList(Quote(table_)) + " FROM " + Quote(table_) + " " +
            std::string(rest);

@@ -32,6 +32,8 @@ public:
     const std::string& table() const { return table_; }
     // "`t`.`a` AS `a`, ..." for the mapped columns (aliased by field name).
     std::string SelectList(std::string_view alias) const;
+    // The same, each column aliased `<prefix><field>` (a joined table's columns; see SubRow).
+    std::string SelectList(std::string_view alias, std::string_view prefix) const;
     // "SELECT <list> FROM `table` <rest>".
     std::string Select(std::string_view rest) const;
 
@@ -57,6 +59,9 @@ private:
     std::vector<std::pair<const objects::FieldDescriptor*, std::string>> columns_;
     bool has_updated_at_ = false;
 };
+
+// The columns of `row` named `<prefix>...`, under their names without the prefix.
+Row SubRow(const Row& row, std::string_view prefix);
 
 // `name` quoted as an identifier.
 std::string Quote(std::string_view name);
