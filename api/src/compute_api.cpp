@@ -25,6 +25,7 @@
 #include "nova/db/instance_store.hpp"
 #include "nova/db/keypair_store.hpp"
 #include "nova/db/migration_store.hpp"
+#include "nova/db/quota_store.hpp"
 #include "nova/db/scheduling_store.hpp"
 #include "nova/db/service_store.hpp"
 #include "nova/objects/object.hpp"
@@ -272,19 +273,39 @@ Server ComputeApi::Get(const RequestContext& context, const std::string& uuid, b
 
 // --- create --------------------------------------------------------------------------------
 
-void ComputeApi::CheckQuota(const RequestContext& context, const objects::Flavor& flavor, std::int64_t min_count,
-                            std::int64_t& max_count) const {
+ComputeApi::QuotaScope ComputeApi::InstanceQuota(const RequestContext& context) const {
     handlers::QuotaLimits quotas(*deps_.api_db, deps_.clock, deps_.options.quota_defaults);
     // Nova counts per user only when the user has limits of its own for these resources.
     auto user_rows = quotas.store().GetAllByProjectAndUser(context.project_id, context.user_id);
     bool per_user = std::any_of(user_rows.begin(), user_rows.end(), [](const auto& row) {
         return row.first == "instances" || row.first == "cores" || row.first == "ram";
     });
-    std::optional<std::string> user;
-    if (per_user) user = context.user_id;
-    auto limits = quotas.ForProject(context.project_id, user);
-    auto used = handlers::QuotaUsage(deps_, context.project_id, user, context.user_id);
-    max_count = InstancesWithinQuota(limits, used, flavor.vcpus(), flavor.memory_mb(), min_count, max_count);
+    QuotaScope scope;
+    if (per_user) scope.user = context.user_id;
+    scope.limits = quotas.ForProject(context.project_id, scope.user);
+    return scope;
+}
+
+std::map<std::string, std::int64_t> ComputeApi::InstanceUsage(db::Session& api, const std::string& project_id,
+                                                              const std::optional<std::string>& user) const {
+    // The BuildRequests first, then the cells without those instances: an instance the
+    // conductor moves into its cell between the two reads is counted once, as a BuildRequest.
+    std::map<std::string, std::int64_t> used{{"instances", 0}, {"cores", 0}, {"ram", 0}};
+    std::vector<std::string> pending_uuids;
+    for (const auto& p : db::BuildRequestStore::GetPending(api, project_id)) {
+        pending_uuids.push_back(p.instance_uuid);
+        if (user && p.user_id != *user) continue;
+        used["instances"] += 1;
+        used["cores"] += p.vcpus;
+        used["ram"] += p.memory_mb;
+    }
+    for (auto& cell : deps_.cells->All()) {
+        auto usage = db::InstanceStore(*cell.pool, deps_.clock).CountUsage(project_id, user, pending_uuids);
+        used["instances"] += usage.instances;
+        used["cores"] += usage.cores;
+        used["ram"] += usage.ram;
+    }
+    return used;
 }
 
 CreateResult ComputeApi::Create(const RequestContext& context, const CreateRequest& request) const {
@@ -315,165 +336,199 @@ CreateResult ComputeApi::Create(const RequestContext& context, const CreateReque
         throw MetadataLimitExceeded({{"allowed", it->second}});
     }
 
-    std::int64_t count = request.max_count;
-    CheckQuota(context, flavor, request.min_count, count);
-
-    // The server group of the "group" hint (Nova's _get_requested_instance_group), with the
-    // server_group_members quota for the new members.
+    // The server group of the "group" hint (Nova's _get_requested_instance_group); its
+    // server_group_members quota is checked once the number of instances is known.
     std::optional<objects::InstanceGroup> group;
     if (request.scheduler_hints.is_object() && request.scheduler_hints.contains("group") &&
         request.scheduler_hints["group"].is_string()) {
         db::InstanceGroupStore groups(*deps_.api_db, deps_.clock);
         group = groups.GetByUuid(request.scheduler_hints["group"].get<std::string>());
-        auto it = limits.find("server_group_members");
-        if (it != limits.end() && it->second >= 0 &&
-            static_cast<std::int64_t>(group->members_size()) + count > it->second) {
-            throw HttpFault(403, "Quota exceeded, too many servers in group");
-        }
     }
+    auto quota = InstanceQuota(context);
 
     CreateResult result;
     result.reservation_id = NewReservationId();
     std::vector<objects::BuildRequest> build_requests;
     std::vector<objects::RequestSpec> specs;
+    std::vector<objects::InstanceMapping> mappings;
+    std::int64_t count = 0;
+
+    // The records of `n` instances (built before the quota lock, so that the lock is held
+    // only for the database round trips).
+    auto build = [&](std::int64_t n) {
+        count = n;
+        build_requests.clear();
+        specs.clear();
+        mappings.clear();
+        result.instances.clear();
+        for (std::int64_t index = 0; index < count; ++index) {
+            const std::string uuid = GenerateUuid();
+
+            objects::RequestSpec spec;
+            spec.set_instance_uuid(uuid);
+            *spec.mutable_flavor() = flavor;
+            spec.set_project_id(context.project_id);
+            spec.set_user_id(context.user_id);
+            spec.set_num_instances(count);
+            spec.set_is_bfv(false);
+            if (request.availability_zone) {
+                spec.set_availability_zone(*request.availability_zone);
+            } else {
+                objects::SetNull(spec, "availability_zone");
+            }
+            if (request.forced_host && !request.requested_destination) {
+                spec.add_force_hosts(*request.forced_host);
+                if (request.forced_node) spec.add_force_nodes(*request.forced_node);
+            } else if (request.forced_host || request.forced_node) {
+                auto* dest = spec.mutable_requested_destination();
+                if (request.forced_host) dest->set_host(*request.forced_host);
+                if (request.forced_node) {
+                    dest->set_node(*request.forced_node);
+                } else {
+                    objects::SetNull(*dest, "node");
+                }
+            }
+            SetSchedulerHints(spec, request.scheduler_hints);
+            if (group) {
+                *spec.mutable_instance_group() = *group;
+            } else {
+                objects::SetNull(spec, "instance_group");
+            }
+            spec.mutable_security_groups();
+
+            objects::Instance inst;
+            inst.set_uuid(uuid);
+            inst.set_user_id(context.user_id);
+            inst.set_project_id(context.project_id);
+            SetOptional(inst, "image_ref", image ? std::optional<std::string>(image->id) : std::optional<std::string>(""));
+            SetOptional(inst, "kernel_id", image ? ImageProperty(*image, "kernel_id") : std::nullopt);
+            SetOptional(inst, "ramdisk_id", image ? ImageProperty(*image, "ramdisk_id") : std::nullopt);
+            inst.set_launch_index(index);
+            SetOptional(inst, "key_name", request.key_name);
+            SetOptional(inst, "key_data", keypair ? std::optional<std::string>(keypair->public_key()) : std::nullopt);
+            inst.set_power_state(0);
+            inst.set_vm_state("building");
+            inst.set_task_state("scheduling");
+            inst.set_memory_mb(flavor.memory_mb());
+            inst.set_vcpus(flavor.vcpus());
+            inst.set_root_gb(flavor.root_gb());
+            inst.set_ephemeral_gb(flavor.ephemeral_gb());
+            inst.set_instance_type_id(flavor.id());
+            SetOptional(inst, "user_data", request.user_data);
+            inst.set_reservation_id(result.reservation_id);
+            SetOptional(inst, "availability_zone", request.availability_zone);
+            std::string display_name = request.name;
+            std::string hostname = SanitizeHostname(display_name);
+            if (hostname.empty()) {
+                hostname = "Server-" + uuid;
+            } else if (count > 1) {
+                hostname += "-" + std::to_string(index + 1);
+            }
+            if (count > 1) display_name += "-" + std::to_string(index + 1);
+            inst.set_display_name(display_name);
+            inst.set_hostname(hostname);
+            SetOptional(inst, "display_description", request.description);
+            inst.set_locked(false);
+            objects::SetNull(inst, "locked_by");
+            SetOptional(inst, "os_type", image ? ImageProperty(*image, "os_type") : std::nullopt);
+            SetOptional(inst, "architecture", image ? ImageProperty(*image, "architecture") : std::nullopt);
+            SetOptional(inst, "vm_mode", image ? ImageProperty(*image, "hw_vm_mode") : std::nullopt);
+            objects::SetNull(inst, "root_device_name");
+            inst.set_config_drive(request.config_drive ? "True" : "");
+            SetOptional(inst, "access_ip_v4", request.access_ip_v4);
+            SetOptional(inst, "access_ip_v6", request.access_ip_v6);
+            inst.set_auto_disk_config(request.auto_disk_config);
+            inst.set_progress(0);
+            inst.set_shutdown_terminate(false);
+            inst.set_disable_terminate(false);
+            objects::SetNull(inst, "cell_name");
+            objects::SetNull(inst, "ephemeral_key_uuid");
+            for (const auto& [k, v] : request.metadata) (*inst.mutable_metadata())[k] = v;
+            if (image) ImageSystemMetadata(*image, inst);
+            (*inst.mutable_system_metadata())["owner_user_name"] = context.user_name;
+            (*inst.mutable_system_metadata())["owner_project_name"] = context.project_name;
+            auto* cache = inst.mutable_info_cache();
+            cache->set_instance_uuid(uuid);
+            cache->set_network_info("[]");
+            inst.mutable_security_groups();
+            *inst.mutable_flavor() = flavor;
+            objects::SetNull(inst, "old_flavor");
+            objects::SetNull(inst, "new_flavor");
+            if (keypair) {
+                *inst.mutable_keypairs()->add_objects() = *keypair;
+            } else {
+                inst.mutable_keypairs();
+            }
+            for (const auto& tag : request.tags) {
+                auto* t = inst.mutable_tags()->add_objects();
+                t->set_resource_id(uuid);
+                t->set_tag(tag);
+            }
+            inst.mutable_tags();
+            objects::SetNull(inst, "launched_at");
+            objects::SetNull(inst, "terminated_at");
+            objects::SetNull(inst, "host");
+            objects::SetNull(inst, "node");
+            inst.set_deleted(false);
+            inst.set_cleaned(false);
+            inst.set_hidden(false);
+
+            objects::BuildRequest br;
+            br.set_instance_uuid(uuid);
+            br.set_project_id(context.project_id);
+            *br.mutable_instance() = inst;
+            *br.mutable_tags() = inst.tags();
+            br.mutable_block_device_mappings();
+
+            objects::InstanceMapping mapping;
+            mapping.set_instance_uuid(uuid);
+            mapping.set_project_id(context.project_id);
+            mapping.set_user_id(context.user_id);
+            mapping.set_queued_for_delete(false);
+            objects::SetNull(mapping, "cell_mapping");
+
+            build_requests.push_back(std::move(br));
+            specs.push_back(std::move(spec));
+            mappings.push_back(std::move(mapping));
+            result.instances.push_back(std::move(inst));
+        }
+    };
+    build(request.max_count);
+
+    // Count, check and write the records under the project's quota lock (one transaction on
+    // the API database): concurrent creates of a project, in this process or another
+    // nova-api, run this one at a time, and each counts the BuildRequests of those before it
+    // (Nova leaves that race to the conductor's recheck, which puts the overshoot in ERROR).
     db::RequestSpecStore spec_store(*deps_.api_db, deps_.clock);
     db::BuildRequestStore br_store(*deps_.api_db, deps_.clock);
     db::InstanceMappingStore mapping_store(*deps_.api_db, deps_.clock);
-
-    for (std::int64_t index = 0; index < count; ++index) {
-        const std::string uuid = GenerateUuid();
-
-        objects::RequestSpec spec;
-        spec.set_instance_uuid(uuid);
-        *spec.mutable_flavor() = flavor;
-        spec.set_project_id(context.project_id);
-        spec.set_user_id(context.user_id);
-        spec.set_num_instances(count);
-        spec.set_is_bfv(false);
-        if (request.availability_zone) {
-            spec.set_availability_zone(*request.availability_zone);
-        } else {
-            objects::SetNull(spec, "availability_zone");
-        }
-        if (request.forced_host && !request.requested_destination) {
-            spec.add_force_hosts(*request.forced_host);
-            if (request.forced_node) spec.add_force_nodes(*request.forced_node);
-        } else if (request.forced_host || request.forced_node) {
-            auto* dest = spec.mutable_requested_destination();
-            if (request.forced_host) dest->set_host(*request.forced_host);
-            if (request.forced_node) {
-                dest->set_node(*request.forced_node);
-            } else {
-                objects::SetNull(*dest, "node");
+    const auto now = deps_.clock.Now();
+    deps_.api_db->Transaction([&](db::Session& s) {
+        db::QuotaStore::LockProject(s, context.project_id, now);
+        auto used = InstanceUsage(s, context.project_id, quota.user);
+        auto allowed = InstancesWithinQuota(quota.limits, used, flavor.vcpus(), flavor.memory_mb(),
+                                            request.min_count, request.max_count);
+        if (group) {
+            auto it = limits.find("server_group_members");
+            if (it != limits.end() && it->second >= 0 &&
+                static_cast<std::int64_t>(group->members_size()) + allowed > it->second) {
+                throw HttpFault(403, "Quota exceeded, too many servers in group");
             }
         }
-        SetSchedulerHints(spec, request.scheduler_hints);
-        if (group) {
-            *spec.mutable_instance_group() = *group;
-        } else {
-            objects::SetNull(spec, "instance_group");
+        if (allowed != count) build(allowed);
+        for (std::size_t i = 0; i < build_requests.size(); ++i) {
+            spec_store.Create(s, specs[i], now);
+            br_store.Create(s, build_requests[i], now);
+            mapping_store.Create(s, mappings[i], now);
         }
-        spec.mutable_security_groups();
-
-        objects::Instance inst;
-        inst.set_uuid(uuid);
-        inst.set_user_id(context.user_id);
-        inst.set_project_id(context.project_id);
-        SetOptional(inst, "image_ref", image ? std::optional<std::string>(image->id) : std::optional<std::string>(""));
-        SetOptional(inst, "kernel_id", image ? ImageProperty(*image, "kernel_id") : std::nullopt);
-        SetOptional(inst, "ramdisk_id", image ? ImageProperty(*image, "ramdisk_id") : std::nullopt);
-        inst.set_launch_index(index);
-        SetOptional(inst, "key_name", request.key_name);
-        SetOptional(inst, "key_data", keypair ? std::optional<std::string>(keypair->public_key()) : std::nullopt);
-        inst.set_power_state(0);
-        inst.set_vm_state("building");
-        inst.set_task_state("scheduling");
-        inst.set_memory_mb(flavor.memory_mb());
-        inst.set_vcpus(flavor.vcpus());
-        inst.set_root_gb(flavor.root_gb());
-        inst.set_ephemeral_gb(flavor.ephemeral_gb());
-        inst.set_instance_type_id(flavor.id());
-        SetOptional(inst, "user_data", request.user_data);
-        inst.set_reservation_id(result.reservation_id);
-        SetOptional(inst, "availability_zone", request.availability_zone);
-        std::string display_name = request.name;
-        std::string hostname = SanitizeHostname(display_name);
-        if (hostname.empty()) {
-            hostname = "Server-" + uuid;
-        } else if (count > 1) {
-            hostname += "-" + std::to_string(index + 1);
-        }
-        if (count > 1) display_name += "-" + std::to_string(index + 1);
-        inst.set_display_name(display_name);
-        inst.set_hostname(hostname);
-        SetOptional(inst, "display_description", request.description);
-        inst.set_locked(false);
-        objects::SetNull(inst, "locked_by");
-        SetOptional(inst, "os_type", image ? ImageProperty(*image, "os_type") : std::nullopt);
-        SetOptional(inst, "architecture", image ? ImageProperty(*image, "architecture") : std::nullopt);
-        SetOptional(inst, "vm_mode", image ? ImageProperty(*image, "hw_vm_mode") : std::nullopt);
-        objects::SetNull(inst, "root_device_name");
-        inst.set_config_drive(request.config_drive ? "True" : "");
-        SetOptional(inst, "access_ip_v4", request.access_ip_v4);
-        SetOptional(inst, "access_ip_v6", request.access_ip_v6);
-        inst.set_auto_disk_config(request.auto_disk_config);
-        inst.set_progress(0);
-        inst.set_shutdown_terminate(false);
-        inst.set_disable_terminate(false);
-        objects::SetNull(inst, "cell_name");
-        objects::SetNull(inst, "ephemeral_key_uuid");
-        for (const auto& [k, v] : request.metadata) (*inst.mutable_metadata())[k] = v;
-        if (image) ImageSystemMetadata(*image, inst);
-        (*inst.mutable_system_metadata())["owner_user_name"] = context.user_name;
-        (*inst.mutable_system_metadata())["owner_project_name"] = context.project_name;
-        auto* cache = inst.mutable_info_cache();
-        cache->set_instance_uuid(uuid);
-        cache->set_network_info("[]");
-        inst.mutable_security_groups();
-        *inst.mutable_flavor() = flavor;
-        objects::SetNull(inst, "old_flavor");
-        objects::SetNull(inst, "new_flavor");
-        if (keypair) {
-            *inst.mutable_keypairs()->add_objects() = *keypair;
-        } else {
-            inst.mutable_keypairs();
-        }
-        for (const auto& tag : request.tags) {
-            auto* t = inst.mutable_tags()->add_objects();
-            t->set_resource_id(uuid);
-            t->set_tag(tag);
-        }
-        inst.mutable_tags();
-        objects::SetNull(inst, "launched_at");
-        objects::SetNull(inst, "terminated_at");
-        objects::SetNull(inst, "host");
-        objects::SetNull(inst, "node");
-        inst.set_deleted(false);
-        inst.set_cleaned(false);
-        inst.set_hidden(false);
-
-        objects::BuildRequest br;
-        br.set_instance_uuid(uuid);
-        br.set_project_id(context.project_id);
-        *br.mutable_instance() = inst;
-        *br.mutable_tags() = inst.tags();
-        br.mutable_block_device_mappings();
-
-        objects::InstanceMapping mapping;
-        mapping.set_instance_uuid(uuid);
-        mapping.set_project_id(context.project_id);
-        mapping.set_user_id(context.user_id);
-        mapping.set_queued_for_delete(false);
-        objects::SetNull(mapping, "cell_mapping");
-
-        spec_store.Create(spec);
-        br_store.Create(br);
-        mapping_store.Create(mapping);
-        if (br.has_created_at()) *inst.mutable_created_at() = br.created_at();
-        if (group) db::InstanceGroupStore(*deps_.api_db, deps_.clock).AddMembers(group->uuid(), {uuid});
-        build_requests.push_back(br);
-        specs.push_back(spec);
-        result.instances.push_back(std::move(inst));
+    });
+    for (std::size_t i = 0; i < build_requests.size(); ++i) {
+        if (build_requests[i].has_created_at()) *result.instances[i].mutable_created_at() = build_requests[i].created_at();
+    }
+    if (group) {
+        std::vector<std::string> uuids;
+        for (const auto& br : build_requests) uuids.push_back(br.instance_uuid());
+        db::InstanceGroupStore(*deps_.api_db, deps_.clock).AddMembers(group->uuid(), uuids);
     }
 
     Json tags;

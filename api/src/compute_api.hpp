@@ -18,6 +18,7 @@
 #include "nova/api/instance_state.hpp"
 #include "nova/common/context.hpp"
 #include "nova/common/json.hpp"
+#include "nova/db/session.hpp"
 #include "nova/objects/cell_mapping.pb.h"
 #include "nova/objects/flavor.pb.h"
 #include "nova/objects/instance.pb.h"
@@ -122,8 +123,18 @@ private:
                std::optional<std::string_view> action = std::nullopt) const;
     void RecordAction(const RequestContext& context, const Server& server, std::string_view action) const;
     void LocalDelete(const RequestContext& context, Server& server) const;
-    void CheckQuota(const RequestContext& context, const objects::Flavor& flavor, std::int64_t min_count,
-                    std::int64_t& max_count) const;
+    // The instances/cores/ram limits that apply to the caller, and whether usage is counted
+    // for the caller's user only (when it has limits of its own), as Nova decides.
+    struct QuotaScope {
+        std::map<std::string, std::int64_t> limits;
+        std::optional<std::string> user;
+    };
+    QuotaScope InstanceQuota(const RequestContext& context) const;
+    // Instances, cores and ram of the project (or user): its BuildRequests, read in the
+    // caller's transaction on the API database, and its instances in the cells, each
+    // instance counted once.
+    std::map<std::string, std::int64_t> InstanceUsage(db::Session& api, const std::string& project_id,
+                                                      const std::optional<std::string>& user) const;
     const conductor::ComputeTaskRpcApi& ComputeTask() const;
     const compute::ComputeRpcApi& ComputeRpc() const;
 

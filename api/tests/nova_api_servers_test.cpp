@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "../../common/db/tests/scratch_database.hpp"
+#include <atomic>
 #include <set>
 
 #include "nova/common/uuid.hpp"
@@ -175,6 +176,15 @@ public:
             {});
         return static_cast<std::size_t>(rows.front().Int("n"));
     }
+
+    // Another nova-api process on the same databases and exchange (as a second API node).
+    std::unique_ptr<NovaApi> AnotherApi() {
+        auto api = std::make_unique<NovaApi>(CommonConf(transport_url_, exchange_, api_db_.url(), cell_db_.url()) +
+                                             "[api]\nmax_limit = 1000\n");
+        REQUIRE_MESSAGE(api->WaitReady(), api->Log());
+        return api;
+    }
+    int port() const { return api_.compute_port; }
 
     ScratchDatabase& api_db() { return api_db_; }
     ScratchDatabase& cell_db() { return cell_db_; }
@@ -549,4 +559,70 @@ TEST_CASE("servers: delete before a cell (BuildRequest) and local delete of an i
     auto actions = db::InstanceActionStore(cloud.cell_db().pool(), clock).GetByInstanceUuid(orphan);
     REQUIRE(actions.size() == 1);
     CHECK(actions.front().action() == "delete");
+}
+
+// Issue 9: the API's quota check is exact under concurrency. 20 creates at once, split over
+// two nova-api processes (each with several handler threads), against a quota of 10: 10 are
+// accepted, 10 get Nova's 403, and the 10 accepted all become ACTIVE (none is left to the
+// conductor's recheck, which would put it in ERROR). Once for instances, once for cores.
+TEST_CASE("servers: 20 concurrent creates against a quota of 10 end with exactly 10 servers") {
+    Cloud cloud;
+    auto second = cloud.AnotherApi();
+    const int ports[2] = {cloud.port(), second->compute_port};
+
+    auto storm = [&](const std::string& token) {
+        std::vector<Reply> replies(20);
+        std::vector<std::thread> threads;
+        std::atomic<int> ready{0};
+        for (int i = 0; i < 20; ++i) {
+            threads.emplace_back([&, i] {
+                Client client(ports[i % 2]);  // connected before the start line
+                ++ready;
+                while (ready.load() < 20) std::this_thread::yield();
+                try {
+                    replies[i] = client.Send("POST", "/v2.1/servers", As(token, "2.37"),
+                                             BootBody("storm-" + std::to_string(i)).dump());
+                } catch (const std::exception& e) {
+                    replies[i].body = e.what();
+                }
+            });
+        }
+        for (auto& t : threads) t.join();
+        return replies;
+    };
+    auto check = [&](const std::string& token, const std::string& message) {
+        auto replies = storm(token);
+        int accepted = 0, refused = 0;
+        for (const auto& r : replies) {
+            if (r.status == 202) {
+                ++accepted;
+            } else if (r.status == 403) {
+                ++refused;
+                CHECK(r.json()["forbidden"]["message"] == message);
+            } else {
+                FAIL_CHECK("unexpected reply " << r.status << ": " << r.body);
+            }
+        }
+        CHECK(accepted == 10);
+        CHECK(refused == 10);
+        auto servers = cloud.Call("GET", "/servers/detail", As(token, "2.37")).json()["servers"];
+        CHECK(servers.size() == 10);
+        for (const auto& s : servers) {
+            auto status = cloud.WaitStatus(s["id"].get<std::string>(), {"BUILD"}, 60s);
+            CHECK_MESSAGE(status == "ACTIVE", s["id"].get<std::string>() << " is " << status);
+        }
+        // And still 10 once every build is through the conductor.
+        CHECK(cloud.Call("GET", "/servers/detail", As(token, "2.37")).json()["servers"].size() == 10);
+    };
+
+    SUBCASE("instances") {
+        REQUIRE(cloud.Admin("PUT", "/os-quota-sets/demo", "2.1", {{"quota_set", {{"instances", 10}}}}).status == 200);
+        check("demo:demo", "Quota exceeded for instances: Requested 1, but already used 10 of 10 instances");
+    }
+    SUBCASE("cores") {
+        // m1.small has 1 vCPU: 10 cores are 10 servers.
+        REQUIRE(cloud.Admin("PUT", "/os-quota-sets/demo", "2.1",
+                            {{"quota_set", {{"instances", 100}, {"cores", 10}}}}).status == 200);
+        check("demo:demo", "Quota exceeded for cores: Requested 1, but already used 10 of 10 cores");
+    }
 }

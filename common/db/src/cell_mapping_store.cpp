@@ -173,11 +173,13 @@ void HostMappingStore::Destroy(const std::string& host) {
 // --- instances ----------------------------------------------------------------------------------
 void InstanceMappingStore::Create(objects::InstanceMapping& mapping) {
     auto now = detail::FloorNow(clock_);
-    pool_.Transaction([&](Session& s) {
-        ObjectTable::Extra extra;
-        if (mapping.has_cell_mapping()) extra.emplace_back("cell_id", CellId(s, mapping.cell_mapping()));
-        mapping.set_id(Instances().Insert(s, mapping, now, extra));
-    });
+    pool_.Transaction([&](Session& s) { Create(s, mapping, now); });
+}
+
+void InstanceMappingStore::Create(Session& s, objects::InstanceMapping& mapping, WallTime now) {
+    ObjectTable::Extra extra;
+    if (mapping.has_cell_mapping()) extra.emplace_back("cell_id", CellId(s, mapping.cell_mapping()));
+    mapping.set_id(Instances().Insert(s, mapping, now, extra));
     if (!mapping.has_cell_mapping()) objects::SetNull(mapping, "cell_mapping");
     objects::ResetChanges(mapping, true);
 }

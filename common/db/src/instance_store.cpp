@@ -516,7 +516,8 @@ std::vector<objects::Instance> InstanceStore::GetByFilters(const InstanceFilters
 }
 
 InstanceStore::Usage InstanceStore::CountUsage(const std::string& project_id,
-                                               const std::optional<std::string>& user_id) {
+                                               const std::optional<std::string>& user_id,
+                                               const std::vector<std::string>& excluding) {
     std::string sql =
         "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(`vcpus`), 0) AS SIGNED) AS cores, "
         "CAST(COALESCE(SUM(`memory_mb`), 0) AS SIGNED) AS ram FROM `instances` "
@@ -526,6 +527,10 @@ InstanceStore::Usage InstanceStore::CountUsage(const std::string& project_id,
     if (user_id) {
         sql += " AND `user_id` = ?";
         params.push_back(*user_id);
+    }
+    if (!excluding.empty()) {
+        sql += " AND `uuid` NOT IN (" + detail::Placeholders(excluding.size()) + ")";
+        params.insert(params.end(), excluding.begin(), excluding.end());
     }
     auto rows = impl_->pool().Query(sql, params);
     Usage usage;

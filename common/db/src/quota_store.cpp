@@ -90,4 +90,12 @@ void QuotaStore::SetClassLimit(const std::string& class_name, const std::string&
     });
 }
 
+void QuotaStore::LockProject(Session& s, const std::string& project_id, WallTime now) {
+    // An INSERT that finds the row takes its exclusive lock (ON DUPLICATE KEY UPDATE); two
+    // first-ever inserts for a project may deadlock, which the pool retries.
+    s.Execute("INSERT INTO `quota_usages` (`project_id`, `user_id`, `resource`, `in_use`, `reserved`, `created_at`)"
+              " VALUES (?, '', 'instances', 0, 0, ?) ON DUPLICATE KEY UPDATE `updated_at` = ?",
+              {project_id, now, now});
+}
+
 }  // namespace nova::db

@@ -39,11 +39,16 @@ void RequestSpecStore::Create(objects::RequestSpec& spec) {
         throw ObjectActionError({{"action", "create"}, {"reason", "instance_uuid is required"}});
     }
     auto now = detail::FloorNow(clock_);
-    pool_.Transaction([&](Session& s) {
-        s.Execute("INSERT INTO `request_specs` (`instance_uuid`, `spec`, `created_at`) VALUES (?, ?, ?)",
-                  {spec.instance_uuid(), SpecJson(spec), now});
-        spec.set_id(s.LastInsertId());
-    });
+    pool_.Transaction([&](Session& s) { Create(s, spec, now); });
+}
+
+void RequestSpecStore::Create(Session& s, objects::RequestSpec& spec, WallTime now) {
+    if (!spec.has_instance_uuid()) {
+        throw ObjectActionError({{"action", "create"}, {"reason", "instance_uuid is required"}});
+    }
+    s.Execute("INSERT INTO `request_specs` (`instance_uuid`, `spec`, `created_at`) VALUES (?, ?, ?)",
+              {spec.instance_uuid(), SpecJson(spec), now});
+    spec.set_id(s.LastInsertId());
     objects::ResetChanges(spec, true);
 }
 
@@ -77,8 +82,32 @@ void BuildRequestStore::Create(objects::BuildRequest& request) {
         request.set_instance_uuid(request.instance().uuid());
     }
     auto now = detail::FloorNow(clock_);
-    pool_.Transaction([&](Session& s) { request.set_id(Builds().Insert(s, request, now)); });
+    pool_.Transaction([&](Session& s) { Create(s, request, now); });
+}
+
+void BuildRequestStore::Create(Session& s, objects::BuildRequest& request, WallTime now) {
+    if (!request.has_instance_uuid() && request.has_instance()) {
+        request.set_instance_uuid(request.instance().uuid());
+    }
+    request.set_id(Builds().Insert(s, request, now));
     objects::ResetChanges(request, true);
+}
+
+std::vector<BuildRequestStore::Pending> BuildRequestStore::GetPending(Session& s, const std::string& project_id) {
+    // `instance` holds the Instance primitive; JSON_VALUE reads its fields on the server.
+    auto rows = s.Query(
+        "SELECT `instance_uuid`, JSON_VALUE(`instance`, '$.\"nova_object.data\".user_id') AS user_id, "
+        "CAST(COALESCE(JSON_VALUE(`instance`, '$.\"nova_object.data\".vcpus'), 0) AS SIGNED) AS vcpus, "
+        "CAST(COALESCE(JSON_VALUE(`instance`, '$.\"nova_object.data\".memory_mb'), 0) AS SIGNED) AS memory_mb "
+        "FROM `build_requests` WHERE `project_id` = ? AND `instance_uuid` IS NOT NULL",
+        {project_id});
+    std::vector<Pending> out;
+    out.reserve(rows.size());
+    for (const auto& row : rows) {
+        out.push_back({row.String("instance_uuid"), row.OptString("user_id").value_or(""), row.Int("vcpus"),
+                       row.Int("memory_mb")});
+    }
+    return out;
 }
 
 objects::BuildRequest BuildRequestStore::GetByInstanceUuid(const std::string& uuid) {

@@ -2,6 +2,10 @@
 // as nova_object primitives), and the list queries find what they should.
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "../../objects/src/fill_for_test.hpp"
 #include "nova/common/error.hpp"
 #include "nova/common/uuid.hpp"
@@ -134,6 +138,9 @@ TEST_CASE("an instance with every stored field round-trips through the cell data
     CHECK(store.CountUsage(again.project_id(), again.user_id()).instances == 1);
     CHECK(store.CountUsage(again.project_id(), std::string("another-user")).instances == 0);
     CHECK(store.CountUsage("another-project").instances == 0);
+    // Instances the caller counted already (as BuildRequests) are left out.
+    CHECK(store.CountUsage(again.project_id(), std::nullopt, {again.uuid()}).instances == 0);
+    CHECK(store.CountUsage(again.project_id(), std::nullopt, {GenerateUuid()}).instances == 1);
 
     // Destroy is a soft delete, with Nova's host constraint.
     auto stale = store.GetByUuid(inst.uuid());
@@ -312,8 +319,48 @@ TEST_CASE("request specs and build requests keep whole objects") {
     builds.Create(br);
     CheckSameFields(br, builds.GetByInstanceUuid(br.instance_uuid()), {"id"});
     CHECK(builds.GetByProject(br.project_id()).size() == 1);
+    // The quota check reads what a BuildRequest holds without loading it.
+    auto pending = db.pool().Transaction([&](Session& s) { return BuildRequestStore::GetPending(s, br.project_id()); });
+    REQUIRE(pending.size() == 1);
+    CHECK(pending[0].instance_uuid == br.instance_uuid());
+    CHECK(pending[0].user_id == br.instance().user_id());
+    CHECK(pending[0].vcpus == br.instance().vcpus());
+    CHECK(pending[0].memory_mb == br.instance().memory_mb());
+    CHECK(db.pool().Transaction([&](Session& s) { return BuildRequestStore::GetPending(s, "another-project"); }).empty());
     builds.Destroy(br.instance_uuid());
     CHECK_THROWS_AS(builds.Destroy(br.instance_uuid()), BuildRequestNotFound);
+}
+
+TEST_CASE("the project quota lock holds creates of one project until the holder commits") {
+    ScratchDatabase db(ScratchDatabase::Schema::kApi);
+    std::atomic<bool> holding{false}, first_done{false}, other_project_done{false}, second_done{false};
+    std::atomic<bool> second_before_first{false};
+    std::thread first([&] {
+        db.pool().Transaction([&](Session& s) {
+            QuotaStore::LockProject(s, "p1", db.clock().Now());
+            holding = true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+            if (second_done) second_before_first = true;
+            s.Execute("INSERT INTO build_requests (instance_uuid, project_id) VALUES (?, 'p1')", {GenerateUuid()});
+        });
+        first_done = true;
+    });
+    while (!holding) std::this_thread::yield();
+    // Another project is not held up.
+    db.pool().Transaction([&](Session& s) { QuotaStore::LockProject(s, "p2", db.clock().Now()); });
+    other_project_done = !first_done;
+    std::size_t seen = 0;
+    db.pool().Transaction([&](Session& s) {
+        QuotaStore::LockProject(s, "p1", db.clock().Now());
+        second_done = true;
+        seen = BuildRequestStore::GetPending(s, "p1").size();  // the first's write, committed
+    });
+    first.join();
+    CHECK(other_project_done);
+    CHECK_FALSE(second_before_first);
+    CHECK(seen == 1);
+    // One lock row per project, carrying no usage.
+    CHECK(db.pool().Query("SELECT COUNT(*) AS n FROM quota_usages WHERE in_use = 0 AND reserved = 0").front().Int("n") == 2);
 }
 
 TEST_CASE("flavors, key pairs, server groups, aggregates, quotas") {

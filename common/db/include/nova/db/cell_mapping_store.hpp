@@ -50,6 +50,8 @@ class InstanceMappingStore {
 public:
     InstanceMappingStore(Pool& api, const Clock& clock) : pool_(api), clock_(clock) {}
     void Create(objects::InstanceMapping& mapping);
+    // The same inside the caller's transaction.
+    void Create(Session& s, objects::InstanceMapping& mapping, WallTime now);
     objects::InstanceMapping GetByInstanceUuid(const std::string& uuid);  // InstanceMappingNotFound
     std::vector<objects::InstanceMapping> GetByProject(const std::string& project_id);
     std::vector<objects::InstanceMapping> GetByCell(const std::string& cell_uuid);

@@ -85,7 +85,9 @@ public:
         std::int64_t cores = 0;
         std::int64_t ram = 0;
     };
-    Usage CountUsage(const std::string& project_id, const std::optional<std::string>& user_id = std::nullopt);
+    // `excluding`: instances not to count (those the caller counted already as BuildRequests).
+    Usage CountUsage(const std::string& project_id, const std::optional<std::string>& user_id = std::nullopt,
+                     const std::vector<std::string>& excluding = {});
 
 private:
     class Impl;

@@ -1,7 +1,8 @@
 #pragma once
 // Quota limits (API database): per project, per project and user, and per quota class.
-// Usage is counted from the resources themselves, as Nova does since Pike; quota_usages
-// exists in the schema for counting that is not (yet) done that way.
+// Usage is counted from the resources themselves, as Nova does since Pike. quota_usages (the
+// table of Nova's reservation-based quotas before Pike) holds one row per project that
+// serialises creates: see LockProject.
 #include <map>
 #include <optional>
 #include <string>
@@ -28,6 +29,16 @@ public:
     void DestroyAllByProjectAndUser(const std::string& project_id, const std::string& user_id);
     std::map<std::string, std::int64_t> GetClassLimits(const std::string& class_name = "default");
     void SetClassLimit(const std::string& class_name, const std::string& resource, std::int64_t limit);
+
+    // Takes the project's quota lock inside the caller's transaction on the API database: an
+    // exclusive row lock on the project's `quota_usages` row (resource "instances", user_id
+    // ''), created on first use. Another transaction that asks for it waits until this one
+    // commits or rolls back, in this process or any other, so "count, check, write the
+    // BuildRequests" runs once at a time per project and the next count sees the writes. The
+    // row carries no usage (in_use and reserved stay 0); updated_at is the last lock time.
+    // Must be the transaction's first read, so that its later reads see what the previous
+    // holder committed.
+    static void LockProject(Session& s, const std::string& project_id, WallTime now);
 
 private:
     Pool& pool_;

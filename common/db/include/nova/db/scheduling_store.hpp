@@ -15,6 +15,8 @@ class RequestSpecStore {
 public:
     RequestSpecStore(Pool& api, const Clock& clock) : pool_(api), clock_(clock) {}
     void Create(objects::RequestSpec& spec);  // needs instance_uuid
+    // The same inside the caller's transaction.
+    void Create(Session& s, objects::RequestSpec& spec, WallTime now);
     objects::RequestSpec GetByInstanceUuid(const std::string& uuid);  // RequestSpecNotFound
     void Save(objects::RequestSpec& spec);
     void Destroy(const std::string& instance_uuid);
@@ -28,6 +30,20 @@ class BuildRequestStore {
 public:
     BuildRequestStore(Pool& api, const Clock& clock) : pool_(api), clock_(clock) {}
     void Create(objects::BuildRequest& request);
+    // The same inside the caller's transaction.
+    void Create(Session& s, objects::BuildRequest& request, WallTime now);
+
+    // What the quota check counts of a project's BuildRequests (servers accepted by the API
+    // and not yet in a cell; the conductor deletes the BuildRequest after creating the
+    // instance in its cell): the instance's uuid, user, vcpus and memory_mb, read in SQL from
+    // the stored instance without loading it. Inside the caller's transaction.
+    struct Pending {
+        std::string instance_uuid;
+        std::string user_id;
+        std::int64_t vcpus = 0;
+        std::int64_t memory_mb = 0;
+    };
+    static std::vector<Pending> GetPending(Session& s, const std::string& project_id);
     objects::BuildRequest GetByInstanceUuid(const std::string& uuid);  // BuildRequestNotFound
     std::vector<objects::BuildRequest> GetByProject(const std::string& project_id);
     std::vector<objects::BuildRequest> GetAll();
