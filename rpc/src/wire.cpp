@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "nova/common/error.hpp"
+#include "nova/common/time.hpp"
 #include "nova/common/uuid.hpp"
 
 namespace nova::rpc {
@@ -99,8 +100,56 @@ std::string EncodeEnvelope(const Json& message) {
     return body;
 }
 
+namespace {
+
+constexpr std::string_view kEnvelopeHead = "{\"oslo.version\": \"2.0\", \"oslo.message\": \"";
+constexpr std::string_view kEnvelopeTail = "\"}";
+
+// The inner text of an envelope in exactly the layout oslo and EncodeEnvelope write, with only
+// the simple escapes; nullopt for anything else (the general parser takes over).
+std::optional<std::string> FastInnerText(std::string_view body) {
+    if (body.size() < kEnvelopeHead.size() + kEnvelopeTail.size() ||
+        body.substr(0, kEnvelopeHead.size()) != kEnvelopeHead ||
+        body.substr(body.size() - kEnvelopeTail.size()) != kEnvelopeTail) {
+        return std::nullopt;
+    }
+    std::string_view text = body.substr(kEnvelopeHead.size(),
+                                        body.size() - kEnvelopeHead.size() - kEnvelopeTail.size());
+    std::string inner;
+    inner.reserve(text.size());
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c == '"' || c < 0x20) return std::nullopt;  // the string ended early, or is invalid
+        if (c != '\\') continue;
+        inner.append(text.data() + start, i - start);
+        if (++i == text.size()) return std::nullopt;
+        switch (text[i]) {
+            case '"': inner += '"'; break;
+            case '\\': inner += '\\'; break;
+            case '/': inner += '/'; break;
+            case 'n': inner += '\n'; break;
+            case 'r': inner += '\r'; break;
+            case 't': inner += '\t'; break;
+            case 'b': inner += '\b'; break;
+            case 'f': inner += '\f'; break;
+            default: return std::nullopt;  // \uXXXX and anything else: the general parser
+        }
+        start = i + 1;
+    }
+    inner.append(text.data() + start, text.size() - start);
+    return inner;
+}
+
+}  // namespace
+
 Json DecodeEnvelope(std::string_view body) {
     if (body.size() > kMaxMessageBytes) throw std::invalid_argument("message too large");
+    if (auto inner = FastInnerText(body)) {
+        Json message = Json::parse(*inner, nullptr, /*allow_exceptions=*/false);
+        if (message.is_discarded()) throw std::invalid_argument("oslo.message is not JSON");
+        return message;
+    }
     Json outer = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
     if (outer.is_discarded()) throw std::invalid_argument("body is not JSON");
     if (!outer.is_object()) throw std::invalid_argument("body is not a JSON object");
@@ -134,6 +183,183 @@ void FlattenContext(const RequestContext& context, Json& message) {
     for (const auto& [key, value] : values.items()) {
         message[std::string(kContextPrefix) + key] = value;
     }
+}
+
+namespace {
+
+// Writes an enveloped message: the inner JSON object goes straight into the envelope's string,
+// escaped once more, so the message is written once and never held as a Json tree.
+class EnvelopeWriter {
+public:
+    EnvelopeWriter() {
+        out_.reserve(2048);
+        out_ += kEnvelopeHead;
+        out_ += '{';
+    }
+    void Key(std::string_view key) {
+        if (!first_) out_ += ", ";
+        first_ = false;
+        String(key);
+        out_ += ": ";
+    }
+    void String(std::string_view s) {
+        for (unsigned char c : s) {
+            if (c >= 0x80) {  // not plain ASCII: let the JSON library write (and repair) it
+                AppendEscaped(out_, Dump(Json(std::string(s))));
+                return;
+            }
+        }
+        out_ += "\\\"";
+        std::size_t start = 0;
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            const auto c = static_cast<unsigned char>(s[i]);
+            if (c >= 0x20 && c != '"' && c != '\\') continue;
+            out_.append(s.data() + start, i - start);
+            start = i + 1;
+            // The inner escape, itself escaped for the envelope.
+            switch (c) {
+                case '"': out_ += "\\\\\\\""; break;  // inner \" escaped again
+                case '\\': out_ += "\\\\\\\\"; break;  // inner backslash pair escaped again
+                case '\n': out_ += "\\\\n"; break;
+                case '\r': out_ += "\\\\r"; break;
+                case '\t': out_ += "\\\\t"; break;
+                case '\b': out_ += "\\\\b"; break;
+                case '\f': out_ += "\\\\f"; break;
+                default: {
+                    static constexpr char kHex[] = "0123456789abcdef";
+                    out_ += "\\\\u00";
+                    out_ += kHex[c >> 4];
+                    out_ += kHex[c & 0xf];
+                }
+            }
+        }
+        out_.append(s.data() + start, s.size() - start);
+        out_ += "\\\"";
+    }
+    void OptionalString(const std::optional<std::string>& s) {
+        if (s) {
+            String(*s);
+        } else {
+            out_ += "null";
+        }
+    }
+    void StringOrNull(const std::string& s) {
+        if (s.empty()) {
+            out_ += "null";
+        } else {
+            String(s);
+        }
+    }
+    void Bool(bool b) { out_ += b ? "true" : "false"; }
+    void Value(const Json& value) {
+        if (value.is_string()) {
+            String(value.get_ref<const std::string&>());
+        } else if (value.is_null()) {
+            out_ += "null";
+        } else {
+            AppendEscaped(out_, Dump(value));
+        }
+    }
+    std::string Finish() {
+        out_ += '}';
+        out_ += kEnvelopeTail;
+        return std::move(out_);
+    }
+
+private:
+    std::string out_;
+    bool first_ = true;
+};
+
+}  // namespace
+
+std::string EncodeRequest(const RequestContext& context, std::string_view method, const Json& args,
+                          const std::optional<std::string>& namespace_,
+                          const std::optional<std::string>& version, const CallFields* call,
+                          std::string_view unique_id) {
+    EnvelopeWriter w;
+    w.Key("method");
+    w.String(method);
+    w.Key("args");
+    if (args.is_null()) {
+        w.Value(Json::object());
+    } else {
+        w.Value(args);
+    }
+    if (namespace_) {
+        w.Key("namespace");
+        w.String(*namespace_);
+    }
+    if (version) {
+        w.Key("version");
+        w.String(*version);
+    }
+    // The keys of RequestContext::ToDict(), flattened (a unit test holds the two together).
+    w.Key("_context_user");
+    w.StringOrNull(context.user_id);
+    w.Key("_context_project_id");
+    w.StringOrNull(context.project_id);
+    w.Key("_context_system_scope");
+    w.OptionalString(context.system_scope);
+    w.Key("_context_project");
+    w.StringOrNull(context.project_id);
+    w.Key("_context_domain");
+    w.StringOrNull(context.domain_id);
+    w.Key("_context_user_domain");
+    w.StringOrNull(context.user_domain_id);
+    w.Key("_context_project_domain");
+    w.StringOrNull(context.project_domain_id);
+    w.Key("_context_is_admin");
+    w.Bool(context.is_admin);
+    w.Key("_context_read_only");
+    w.Bool(context.read_only);
+    w.Key("_context_show_deleted");
+    w.Bool(context.show_deleted);
+    w.Key("_context_auth_token");
+    w.OptionalString(context.auth_token);
+    w.Key("_context_request_id");
+    w.String(context.request_id);
+    w.Key("_context_global_request_id");
+    w.OptionalString(context.global_request_id);
+    w.Key("_context_resource_uuid");
+    w.OptionalString(context.resource_uuid);
+    w.Key("_context_roles");
+    w.Value(Json(context.roles));
+    w.Key("_context_user_identity");
+    w.String(context.UserIdentity());
+    w.Key("_context_is_admin_project");
+    w.Bool(context.is_admin_project);
+    w.Key("_context_user_id");
+    w.StringOrNull(context.user_id);
+    w.Key("_context_read_deleted");
+    w.String(context.read_deleted);
+    w.Key("_context_remote_address");
+    w.OptionalString(context.remote_address);
+    w.Key("_context_timestamp");
+    w.String(timeutil::IsoMicro(context.timestamp));
+    w.Key("_context_quota_class");
+    w.OptionalString(context.quota_class);
+    w.Key("_context_user_name");
+    w.StringOrNull(context.user_name);
+    w.Key("_context_service_catalog");
+    w.Value(context.service_catalog);
+    w.Key("_context_project_name");
+    w.StringOrNull(context.project_name);
+    if (call) {
+        w.Key("_msg_id");
+        w.String(call->msg_id);
+        w.Key("_reply_q");
+        w.String(call->reply_q);
+        w.Key("_timeout");
+        if (call->timeout) {
+            w.Value(Json(*call->timeout));
+        } else {
+            w.Value(Json(nullptr));
+        }
+    }
+    w.Key("_unique_id");
+    w.String(unique_id);
+    return w.Finish();
 }
 
 RequestContext ExtractContext(Json& message) {
