@@ -366,7 +366,7 @@ RequestContext ExtractContext(Json& message) {
     Json values = Json::object();
     for (auto it = message.begin(); it != message.end();) {
         if (it.key().rfind(kContextPrefix, 0) == 0) {
-            values[it.key().substr(kContextPrefix.size())] = it.value();
+            values[it.key().substr(kContextPrefix.size())] = std::move(it.value());
             it = message.erase(it);
         } else {
             ++it;
