@@ -111,13 +111,14 @@ struct Server::Impl {
 
     bool OnMessage(std::string body) {
         Request request;
+        const std::size_t size = body.size();
         try {
-            request = ParseRequest(DecodeEnvelope(body));
+            request = ParseRequest(DecodeEnvelopeInPlace(body));
         } catch (const std::exception& e) {
             NOVA_LOG_ERROR(Log(), log::kNoContext,
                            "Rejecting a message on {} that is not a valid RPC request ({}; {} "
                            "bytes)",
-                           target.topic, e.what(), body.size());
+                           target.topic, e.what(), size);
             return false;
         }
         if (request.unique_id && !duplicates.CheckAndRecord(*request.unique_id)) {

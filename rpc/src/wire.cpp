@@ -1,6 +1,7 @@
 #include "nova/rpc/wire.hpp"
 
 #include <charconv>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
@@ -105,51 +106,67 @@ namespace {
 constexpr std::string_view kEnvelopeHead = "{\"oslo.version\": \"2.0\", \"oslo.message\": \"";
 constexpr std::string_view kEnvelopeTail = "\"}";
 
-// The inner text of an envelope in exactly the layout oslo and EncodeEnvelope write, with only
-// the simple escapes; nullopt for anything else (the general parser takes over).
-std::optional<std::string> FastInnerText(std::string_view body) {
+// The escaped inner text of an envelope in exactly the layout oslo and EncodeEnvelope write;
+// empty when the body has another layout.
+std::optional<std::string_view> EnvelopeText(std::string_view body) {
     if (body.size() < kEnvelopeHead.size() + kEnvelopeTail.size() ||
         body.substr(0, kEnvelopeHead.size()) != kEnvelopeHead ||
         body.substr(body.size() - kEnvelopeTail.size()) != kEnvelopeTail) {
         return std::nullopt;
     }
-    std::string_view text = body.substr(kEnvelopeHead.size(),
-                                        body.size() - kEnvelopeHead.size() - kEnvelopeTail.size());
-    std::string inner;
-    inner.reserve(text.size());
-    std::size_t start = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c == '"' || c < 0x20) return std::nullopt;  // the string ended early, or is invalid
-        if (c != '\\') continue;
-        inner.append(text.data() + start, i - start);
-        if (++i == text.size()) return std::nullopt;
-        switch (text[i]) {
-            case '"': inner += '"'; break;
-            case '\\': inner += '\\'; break;
-            case '/': inner += '/'; break;
-            case 'n': inner += '\n'; break;
-            case 'r': inner += '\r'; break;
-            case 't': inner += '\t'; break;
-            case 'b': inner += '\b'; break;
-            case 'f': inner += '\f'; break;
-            default: return std::nullopt;  // \uXXXX and anything else: the general parser
-        }
-        start = i + 1;
-    }
-    inner.append(text.data() + start, text.size() - start);
-    return inner;
+    return body.substr(kEnvelopeHead.size(), body.size() - kEnvelopeHead.size() - kEnvelopeTail.size());
 }
 
-}  // namespace
-
-Json DecodeEnvelope(std::string_view body) {
-    if (body.size() > kMaxMessageBytes) throw std::invalid_argument("message too large");
-    if (auto inner = FastInnerText(body)) {
-        Json message = Json::parse(*inner, nullptr, /*allow_exceptions=*/false);
-        if (message.is_discarded()) throw std::invalid_argument("oslo.message is not JSON");
-        return message;
+// True when `text` is the body of a JSON string with only the simple escapes (no \uXXXX, no
+// bare quote or control character); anything else goes to the general parser.
+bool HasOnlySimpleEscapes(std::string_view text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c == '"' || c < 0x20) return false;  // the string ended early, or is invalid
+        if (c != '\\') continue;
+        if (++i == text.size()) return false;
+        switch (text[i]) {
+            case '"': case '\\': case '/': case 'n': case 'r': case 't': case 'b': case 'f': break;
+            default: return false;
+        }
     }
+    return true;
+}
+
+// Unescapes `text` (HasOnlySimpleEscapes) into `out`, which may be the same buffer at or before
+// `text`: it never writes ahead of what it has read. Returns the length written.
+std::size_t UnescapeSimple(std::string_view text, char* out) {
+    std::size_t n = 0;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '\\') continue;
+        std::memmove(out + n, text.data() + start, i - start);
+        n += i - start;
+        ++i;
+        char c = text[i];
+        switch (c) {
+            case 'n': c = '\n'; break;
+            case 'r': c = '\r'; break;
+            case 't': c = '\t'; break;
+            case 'b': c = '\b'; break;
+            case 'f': c = '\f'; break;
+            default: break;  // '"', '\\', '/' stand for themselves
+        }
+        out[n++] = c;
+        start = i + 1;
+    }
+    std::memmove(out + n, text.data() + start, text.size() - start);
+    return n + text.size() - start;
+}
+
+Json ParseInner(const char* begin, const char* end) {
+    Json message = Json::parse(begin, end, nullptr, /*allow_exceptions=*/false);
+    if (message.is_discarded()) throw std::invalid_argument("oslo.message is not JSON");
+    return message;
+}
+
+// The general path: any JSON object, the 1.0 form or the 2.0 envelope in any layout.
+Json DecodeGeneral(std::string_view body) {
     Json outer = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
     if (outer.is_discarded()) throw std::invalid_argument("body is not JSON");
     if (!outer.is_object()) throw std::invalid_argument("body is not a JSON object");
@@ -161,9 +178,29 @@ Json DecodeEnvelope(std::string_view body) {
     }
     if (!inner->is_string()) throw std::invalid_argument("oslo.message is not a string");
     const auto& text = inner->get_ref<const std::string&>();
-    Json message = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (message.is_discarded()) throw std::invalid_argument("oslo.message is not JSON");
-    return message;
+    return ParseInner(text.data(), text.data() + text.size());
+}
+
+}  // namespace
+
+Json DecodeEnvelope(std::string_view body) {
+    if (body.size() > kMaxMessageBytes) throw std::invalid_argument("message too large");
+    if (auto text = EnvelopeText(body); text && HasOnlySimpleEscapes(*text)) {
+        std::string inner(text->size(), '\0');
+        const std::size_t n = UnescapeSimple(*text, inner.data());
+        return ParseInner(inner.data(), inner.data() + n);
+    }
+    return DecodeGeneral(body);
+}
+
+Json DecodeEnvelopeInPlace(std::string& body) {
+    if (body.size() > kMaxMessageBytes) throw std::invalid_argument("message too large");
+    if (auto text = EnvelopeText(body); text && HasOnlySimpleEscapes(*text)) {
+        // Unescaped in place, over the envelope's head: no copy of the message.
+        const std::size_t n = UnescapeSimple(*text, body.data());
+        return ParseInner(body.data(), body.data() + n);
+    }
+    return DecodeGeneral(body);
 }
 
 bool IsValidVersion(std::string_view version) { return SplitVersion(version).has_value(); }

@@ -394,13 +394,24 @@ TEST_CASE("DecodeEnvelope: the fast path and the general parser agree") {
     std::string ours = EncodeEnvelope(message);
     CHECK(ours.rfind("{\"oslo.version\": \"2.0\", \"oslo.message\": \"", 0) == 0);
     CHECK(DecodeEnvelope(ours) == message);
+    std::string copy = ours;
+    CHECK(DecodeEnvelopeInPlace(copy) == message);
     std::string python = Json{{"oslo.version", "2.0"}, {"oslo.message", message.dump(-1, ' ', true)}}.dump(-1, ' ', true);
     CHECK(DecodeEnvelope(python) == message);
+    copy = python;
+    CHECK(DecodeEnvelopeInPlace(copy) == message);
+    // \u escapes in the outer string (ensure_ascii of the outer text) take the general path.
+    const std::string u = "{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\u0022method\\u0022: 1}\"}";
+    CHECK(DecodeEnvelope(u) == Json{{"method", 1}});
+    copy = u;
+    CHECK(DecodeEnvelopeInPlace(copy) == Json{{"method", 1}});
     // Not an envelope string after all: a premature quote goes to the general parser, which refuses it.
     CHECK_THROWS_AS(DecodeEnvelope("{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\"x\": 1}\"}"),
                     std::invalid_argument);
     CHECK_THROWS_AS(DecodeEnvelope("{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\\"x\\\": \"}"),
                     std::invalid_argument);
+    copy = "{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\"x\": 1}\"}";
+    CHECK_THROWS_AS(DecodeEnvelopeInPlace(copy), std::invalid_argument);
 }
 
 }  // namespace

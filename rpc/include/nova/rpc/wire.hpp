@@ -26,6 +26,9 @@ std::string EncodeEnvelope(const Json& message);
 // message itself (the old 1.0 form). Throws std::invalid_argument for a body that is not JSON,
 // not an object, or has an envelope version other than 2.x.
 Json DecodeEnvelope(std::string_view body);
+// The same, reusing `body`'s buffer for the unescaped inner text (no copy of the message);
+// `body` is left unspecified.
+Json DecodeEnvelopeInPlace(std::string& body);
 
 // oslo's version_is_compatible(implemented, requested): same major, and the requested minor
 // (then revision) no newer than the implemented one. A malformed version is incompatible.
