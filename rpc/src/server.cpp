@@ -13,6 +13,7 @@
 #include "nova/common/assert.hpp"
 #include "nova/common/error.hpp"
 #include "nova/common/log.hpp"
+#include "nova/common/uuid.hpp"
 #include "nova/rpc/transport.hpp"
 #include "nova/rpc/wire.hpp"
 #include "work_queue.hpp"
@@ -136,7 +137,7 @@ struct Server::Impl {
 
     void SendReply(const Request& request, Json result, const std::optional<Failure>& failure,
                    bool ending, bool finish) {
-        std::string body = EncodeEnvelope(MakeReply(*request.msg_id, std::move(result), failure, ending));
+        std::string body = EncodeReply(*request.msg_id, result, failure, ending, GenerateUuidHex());
         PublishOptions options;
         options.deadline = Deadline::After(std::chrono::seconds(
             std::max(1, transport->options().rabbit.kombu_missing_consumer_retry_timeout)));

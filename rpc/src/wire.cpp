@@ -540,6 +540,27 @@ Json MakeReply(const std::string& msg_id, Json result, const std::optional<Failu
     return reply;
 }
 
+std::string EncodeReply(std::string_view msg_id, const Json& result,
+                        const std::optional<Failure>& failure, bool ending,
+                        std::string_view unique_id) {
+    EnvelopeWriter w;
+    w.Key("result");
+    w.Value(result);
+    w.Key("failure");
+    if (failure) {
+        w.String(SerializeFailure(*failure));
+    } else {
+        w.Value(Json(nullptr));
+    }
+    w.Key("ending");
+    w.Bool(ending);
+    w.Key("_msg_id");
+    w.String(msg_id);
+    w.Key("_unique_id");
+    w.String(unique_id);
+    return w.Finish();
+}
+
 bool DuplicateFilter::CheckAndRecord(const std::string& unique_id) {
     std::lock_guard lock(mutex_);
     if (!seen_.insert(unique_id).second) return false;

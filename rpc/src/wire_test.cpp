@@ -388,6 +388,25 @@ TEST_CASE("EncodeRequest writes the same message as the context's ToDict, flatte
     CHECK(!m.contains("namespace"));
 }
 
+TEST_CASE("EncodeReply writes the same message as MakeReply") {
+    Failure failure;
+    failure.class_name = "InstanceNotFound";
+    failure.module = "nova.exception";
+    failure.message = "Instance \"x\" could not be found.\n";
+    failure.kwargs = Json{{"instance_id", "x"}};
+    for (const auto& f : {std::optional<Failure>(), std::optional<Failure>(failure)}) {
+        for (const Json& result : {Json(nullptr), Json{{"host", "h\u00e9"}, {"n", 1}}, Json("s\"q")}) {
+            for (bool ending : {true, false}) {
+                Json expected = MakeReply("mid", result, f, ending);
+                expected["_unique_id"] = "uid";
+                std::string body = EncodeReply("mid", result, f, ending, "uid");
+                CHECK(DecodeEnvelope(body) == expected);
+                CHECK(Json::parse(Json::parse(body).at("oslo.message").get<std::string>()) == expected);
+            }
+        }
+    }
+}
+
 TEST_CASE("DecodeEnvelope: the fast path and the general parser agree") {
     const Json message = Json{{"method", "m"}, {"s", "quote\" back\\ slash/ nl\n u\u00e9 ctl\x01"}};
     // Our layout, and Python's ensure_ascii layout (\u escapes in the outer string).

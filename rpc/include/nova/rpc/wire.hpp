@@ -93,6 +93,10 @@ std::exception_ptr FailureToException(const Failure& failure);
 // A reply message: {"result", "failure", "ending", "_msg_id", "_unique_id"}.
 Json MakeReply(const std::string& msg_id, Json result, const std::optional<Failure>& failure,
                bool ending = true);
+// EncodeEnvelope(MakeReply(...)) written in one pass, with `unique_id` as `_unique_id`.
+std::string EncodeReply(std::string_view msg_id, const Json& result,
+                        const std::optional<Failure>& failure, bool ending,
+                        std::string_view unique_id);
 
 // The last N `_unique_id`s a listener has seen (oslo keeps 16). Thread-safe.
 class DuplicateFilter {
