@@ -7,6 +7,7 @@
 //       prints "SENT n t_first_send t_last_confirm failed".
 //   nova-rpc-bench call --url U [--n N] [--concurrency C] [--warmup W] ...
 //       calls of echo (C callers at once); prints rate, p50 and p99.
+//   nova-rpc-bench size    the body sizes of one cast and one call of the bench.
 #include <signal.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@
 #include "nova/rpc/client.hpp"
 #include "nova/rpc/server.hpp"
 #include "nova/rpc/transport.hpp"
+#include "nova/rpc/wire.hpp"
 
 using namespace nova;
 using namespace nova::rpc;
@@ -63,6 +65,11 @@ RequestContext BenchContext() {
     ctx.roles = {"reader", "member"};
     ctx.user_name = "demo";
     ctx.project_name = "demo";
+    // The rest of what the oslo peer's nova_context() sends (../shared/peers/oslo-messaging/
+    // common.py), so both sides carry the same request: same keys, same values, same size.
+    ctx.request_id = "req-00000000-0000-0000-0000-000000000001";
+    ctx.global_request_id = "req-00000000-0000-0000-0000-000000000002";
+    ctx.remote_address = "192.0.2.10";
     return ctx;
 }
 
@@ -141,6 +148,22 @@ int RunCast(const Args& args) {
     return failed == 0 ? 0 : 1;
 }
 
+// The bytes of one cast and one call body as this bench sends them (the oslo peer's cast of the
+// same request is 1,501 B with Python's ", "/": " separators).
+int RunSize(const Args& args) {
+    auto ctx = BenchContext();
+    const Json payload = SmallArgs();
+    std::string cast = EncodeRequest(ctx, "count", payload, std::nullopt, std::string("6.0"), nullptr,
+                                     std::string(32, 'a'));
+    CallFields fields{std::string(32, 'b'), "reply_" + std::string(32, 'c'), std::nullopt};
+    std::string call = EncodeRequest(ctx, "echo", payload, std::nullopt, std::string("6.0"), &fields,
+                                     std::string(32, 'a'));
+    (void)args;
+    std::printf("cpp_request_bytes cast=%zu call=%zu args=%zu\n", cast.size(), call.size(),
+                payload.dump().size());
+    return 0;
+}
+
 int RunCall(const Args& args) {
     auto transport = MakeBenchTransport(args);
     const long n = args.Int("--n", 3000);
@@ -194,6 +217,7 @@ int main(int argc, char** argv) {
         if (mode == "server") return RunServer(args);
         if (mode == "cast") return RunCast(args);
         if (mode == "call") return RunCall(args);
+        if (mode == "size") return RunSize(args);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "nova-rpc-bench: %s\n", e.what());
         return 1;

@@ -53,22 +53,11 @@ void Client::CheckVersionCap() const {
     throw RPCVersionCapError({{"version", version}, {"version_cap", *version_cap_}});
 }
 
-Json Client::BuildMessage(const RequestContext& context, std::string_view method,
-                          Json args) const {
-    Json message = Json::object();
-    message["method"] = std::string(method);
-    message["args"] = args.is_null() ? Json::object() : std::move(args);
-    if (target_.namespace_) message["namespace"] = *target_.namespace_;
-    if (target_.version) message["version"] = *target_.version;
-    FlattenContext(context, message);
-    return message;
-}
-
 void Client::CastAsync(const RequestContext& context, std::string_view method, Json args,
                        std::function<void(std::exception_ptr)> done) const {
     CheckVersionCap();
-    Json message = BuildMessage(context, method, std::move(args));
-    message["_unique_id"] = GenerateUuidHex();
+    std::string body = EncodeRequest(context, method, args, target_.namespace_, target_.version,
+                                     nullptr, GenerateUuidHex());
     const std::string exchange = target_.exchange.value_or(transport_->options().control_exchange);
     Destination destination =
         target_.fanout ? Destination::Fanout(target_.topic)
@@ -79,7 +68,7 @@ void Client::CastAsync(const RequestContext& context, std::string_view method, J
                    target_.fanout ? " (fanout)" : "");
     PublishOptions options;
     options.deadline = Deadline::After(timeout_);
-    transport_->Publish(destination, EncodeEnvelope(message), options, std::move(done));
+    transport_->Publish(destination, std::move(body), options, std::move(done));
 }
 
 void Client::Cast(const RequestContext& context, std::string_view method, Json args) const {
@@ -102,12 +91,12 @@ std::shared_ptr<PendingCall> Client::StartCall(const RequestContext& context,
                                          {{"target", target_.topic}});
     }
     CheckVersionCap();
-    Json message = BuildMessage(context, method, std::move(args));
     const std::string msg_id = GenerateUuidHex();
-    message["_msg_id"] = msg_id;
-    message["_reply_q"] = transport_->ReplyQueue();
-    message["_timeout"] = call_monitor_timeout_ ? Json(call_monitor_timeout_->count()) : Json(nullptr);
-    message["_unique_id"] = GenerateUuidHex();
+    const std::string reply_q = transport_->ReplyQueue();
+    CallFields fields{msg_id, reply_q, std::nullopt};
+    if (call_monitor_timeout_) fields.timeout = static_cast<long>(call_monitor_timeout_->count());
+    std::string body = EncodeRequest(context, method, args, target_.namespace_, target_.version,
+                                     &fields, GenerateUuidHex());
 
     auto call = transport_->Replies().Register(msg_id, timeout_, call_monitor_timeout_);
     const std::string exchange = target_.exchange.value_or(transport_->options().control_exchange);
@@ -116,7 +105,7 @@ std::shared_ptr<PendingCall> Client::StartCall(const RequestContext& context,
     PublishOptions options;
     options.expiration = timeout_;
     options.deadline = Deadline::After(timeout_);
-    transport_->Publish(Destination::Topic(exchange, key), EncodeEnvelope(message), options,
+    transport_->Publish(Destination::Topic(exchange, key), std::move(body), options,
                         [call](std::exception_ptr error) {
                             if (error) call->Complete(error, nullptr);
                         });

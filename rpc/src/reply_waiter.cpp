@@ -69,7 +69,7 @@ MonoTime PendingCall::NextExpiry() const {
     return expiry;
 }
 
-// Runs on the strand.
+// Runs on the strand, or once from Register before anything else can reach the call.
 void PendingCall::Arm() {
     if (done()) return;
     timer_.expires_at(NextExpiry());
@@ -102,7 +102,9 @@ std::shared_ptr<PendingCall> ReplyWaiter::Register(const std::string& msg_id,
         std::lock_guard lock(mutex_);
         calls_[msg_id] = call;
     }
-    boost::asio::post(strand_, [call] { call->Arm(); });
+    // Armed from this thread: nothing else can touch the fresh call's timer yet, and the
+    // handler runs on the strand. (Posting the arm would wake the I/O thread once per call.)
+    call->Arm();
     return call;
 }
 

@@ -4,7 +4,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include <atomic>
 #include <condition_variable>
@@ -14,8 +13,10 @@
 #include "nova/common/assert.hpp"
 #include "nova/common/error.hpp"
 #include "nova/common/log.hpp"
+#include "nova/common/uuid.hpp"
 #include "nova/rpc/transport.hpp"
 #include "nova/rpc/wire.hpp"
+#include "work_queue.hpp"
 
 namespace nova::rpc {
 namespace {
@@ -85,7 +86,7 @@ struct Server::Impl {
     ServerTarget target;
     Dispatcher dispatcher;
     int workers;
-    std::unique_ptr<boost::asio::thread_pool> pool;
+    std::unique_ptr<WorkQueue> pool;  // one wake-up per burst, not per message
     // Call-monitor heartbeats run here, so a blocked handler still gets them out.
     boost::asio::io_context timers;
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> timers_work;
@@ -111,13 +112,14 @@ struct Server::Impl {
 
     bool OnMessage(std::string body) {
         Request request;
+        const std::size_t size = body.size();
         try {
-            request = ParseRequest(DecodeEnvelope(body));
+            request = ParseRequest(DecodeEnvelopeInPlace(body));
         } catch (const std::exception& e) {
             NOVA_LOG_ERROR(Log(), log::kNoContext,
                            "Rejecting a message on {} that is not a valid RPC request ({}; {} "
                            "bytes)",
-                           target.topic, e.what(), body.size());
+                           target.topic, e.what(), size);
             return false;
         }
         if (request.unique_id && !duplicates.CheckAndRecord(*request.unique_id)) {
@@ -129,15 +131,13 @@ struct Server::Impl {
             std::lock_guard lock(mutex);
             ++in_flight;
         }
-        boost::asio::post(*pool, [this, request = std::move(request)]() mutable {
-            Process(std::move(request));
-        });
+        pool->Post([this, request = std::move(request)]() mutable { Process(std::move(request)); });
         return true;
     }
 
     void SendReply(const Request& request, Json result, const std::optional<Failure>& failure,
                    bool ending, bool finish) {
-        std::string body = EncodeEnvelope(MakeReply(*request.msg_id, std::move(result), failure, ending));
+        std::string body = EncodeReply(*request.msg_id, result, failure, ending, GenerateUuidHex());
         PublishOptions options;
         options.deadline = Deadline::After(std::chrono::seconds(
             std::max(1, transport->options().rabbit.kombu_missing_consumer_retry_timeout)));
@@ -230,7 +230,7 @@ void Server::Start() {
     std::lock_guard lock(d.mutex);
     if (d.started) return;
     d.started = true;
-    d.pool = std::make_unique<boost::asio::thread_pool>(static_cast<std::size_t>(d.workers));
+    d.pool = std::make_unique<WorkQueue>(static_cast<std::size_t>(d.workers));
     d.timers_work.emplace(d.timers.get_executor());
     d.timers_thread = std::thread([&d] { d.timers.run(); });
     const std::string exchange =
@@ -254,7 +254,7 @@ void Server::Stop() {
         std::unique_lock lock(d.mutex);
         d.idle.wait(lock, [&d] { return d.in_flight == 0; });
     }
-    d.pool->join();
+    d.pool->Join();
     d.timers_work.reset();
     d.timers.stop();
     if (d.timers_thread.joinable()) d.timers_thread.join();

@@ -1,10 +1,12 @@
 #include "nova/rpc/wire.hpp"
 
 #include <charconv>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
 #include "nova/common/error.hpp"
+#include "nova/common/time.hpp"
 #include "nova/common/uuid.hpp"
 
 namespace nova::rpc {
@@ -99,8 +101,72 @@ std::string EncodeEnvelope(const Json& message) {
     return body;
 }
 
-Json DecodeEnvelope(std::string_view body) {
-    if (body.size() > kMaxMessageBytes) throw std::invalid_argument("message too large");
+namespace {
+
+constexpr std::string_view kEnvelopeHead = "{\"oslo.version\": \"2.0\", \"oslo.message\": \"";
+constexpr std::string_view kEnvelopeTail = "\"}";
+
+// The escaped inner text of an envelope in exactly the layout oslo and EncodeEnvelope write;
+// empty when the body has another layout.
+std::optional<std::string_view> EnvelopeText(std::string_view body) {
+    if (body.size() < kEnvelopeHead.size() + kEnvelopeTail.size() ||
+        body.substr(0, kEnvelopeHead.size()) != kEnvelopeHead ||
+        body.substr(body.size() - kEnvelopeTail.size()) != kEnvelopeTail) {
+        return std::nullopt;
+    }
+    return body.substr(kEnvelopeHead.size(), body.size() - kEnvelopeHead.size() - kEnvelopeTail.size());
+}
+
+// True when `text` is the body of a JSON string with only the simple escapes (no \uXXXX, no
+// bare quote or control character); anything else goes to the general parser.
+bool HasOnlySimpleEscapes(std::string_view text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c == '"' || c < 0x20) return false;  // the string ended early, or is invalid
+        if (c != '\\') continue;
+        if (++i == text.size()) return false;
+        switch (text[i]) {
+            case '"': case '\\': case '/': case 'n': case 'r': case 't': case 'b': case 'f': break;
+            default: return false;
+        }
+    }
+    return true;
+}
+
+// Unescapes `text` (HasOnlySimpleEscapes) into `out`, which may be the same buffer at or before
+// `text`: it never writes ahead of what it has read. Returns the length written.
+std::size_t UnescapeSimple(std::string_view text, char* out) {
+    std::size_t n = 0;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '\\') continue;
+        std::memmove(out + n, text.data() + start, i - start);
+        n += i - start;
+        ++i;
+        char c = text[i];
+        switch (c) {
+            case 'n': c = '\n'; break;
+            case 'r': c = '\r'; break;
+            case 't': c = '\t'; break;
+            case 'b': c = '\b'; break;
+            case 'f': c = '\f'; break;
+            default: break;  // '"', '\\', '/' stand for themselves
+        }
+        out[n++] = c;
+        start = i + 1;
+    }
+    std::memmove(out + n, text.data() + start, text.size() - start);
+    return n + text.size() - start;
+}
+
+Json ParseInner(const char* begin, const char* end) {
+    Json message = Json::parse(begin, end, nullptr, /*allow_exceptions=*/false);
+    if (message.is_discarded()) throw std::invalid_argument("oslo.message is not JSON");
+    return message;
+}
+
+// The general path: any JSON object, the 1.0 form or the 2.0 envelope in any layout.
+Json DecodeGeneral(std::string_view body) {
     Json outer = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
     if (outer.is_discarded()) throw std::invalid_argument("body is not JSON");
     if (!outer.is_object()) throw std::invalid_argument("body is not a JSON object");
@@ -112,9 +178,29 @@ Json DecodeEnvelope(std::string_view body) {
     }
     if (!inner->is_string()) throw std::invalid_argument("oslo.message is not a string");
     const auto& text = inner->get_ref<const std::string&>();
-    Json message = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (message.is_discarded()) throw std::invalid_argument("oslo.message is not JSON");
-    return message;
+    return ParseInner(text.data(), text.data() + text.size());
+}
+
+}  // namespace
+
+Json DecodeEnvelope(std::string_view body) {
+    if (body.size() > kMaxMessageBytes) throw std::invalid_argument("message too large");
+    if (auto text = EnvelopeText(body); text && HasOnlySimpleEscapes(*text)) {
+        std::string inner(text->size(), '\0');
+        const std::size_t n = UnescapeSimple(*text, inner.data());
+        return ParseInner(inner.data(), inner.data() + n);
+    }
+    return DecodeGeneral(body);
+}
+
+Json DecodeEnvelopeInPlace(std::string& body) {
+    if (body.size() > kMaxMessageBytes) throw std::invalid_argument("message too large");
+    if (auto text = EnvelopeText(body); text && HasOnlySimpleEscapes(*text)) {
+        // Unescaped in place, over the envelope's head: no copy of the message.
+        const std::size_t n = UnescapeSimple(*text, body.data());
+        return ParseInner(body.data(), body.data() + n);
+    }
+    return DecodeGeneral(body);
 }
 
 bool IsValidVersion(std::string_view version) { return SplitVersion(version).has_value(); }
@@ -136,11 +222,188 @@ void FlattenContext(const RequestContext& context, Json& message) {
     }
 }
 
+namespace {
+
+// Writes an enveloped message: the inner JSON object goes straight into the envelope's string,
+// escaped once more, so the message is written once and never held as a Json tree.
+class EnvelopeWriter {
+public:
+    EnvelopeWriter() {
+        out_.reserve(2048);
+        out_ += kEnvelopeHead;
+        out_ += '{';
+    }
+    void Key(std::string_view key) {
+        if (!first_) out_ += ", ";
+        first_ = false;
+        String(key);
+        out_ += ": ";
+    }
+    void String(std::string_view s) {
+        for (unsigned char c : s) {
+            if (c >= 0x80) {  // not plain ASCII: let the JSON library write (and repair) it
+                AppendEscaped(out_, Dump(Json(std::string(s))));
+                return;
+            }
+        }
+        out_ += "\\\"";
+        std::size_t start = 0;
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            const auto c = static_cast<unsigned char>(s[i]);
+            if (c >= 0x20 && c != '"' && c != '\\') continue;
+            out_.append(s.data() + start, i - start);
+            start = i + 1;
+            // The inner escape, itself escaped for the envelope.
+            switch (c) {
+                case '"': out_ += "\\\\\\\""; break;  // inner \" escaped again
+                case '\\': out_ += "\\\\\\\\"; break;  // inner backslash pair escaped again
+                case '\n': out_ += "\\\\n"; break;
+                case '\r': out_ += "\\\\r"; break;
+                case '\t': out_ += "\\\\t"; break;
+                case '\b': out_ += "\\\\b"; break;
+                case '\f': out_ += "\\\\f"; break;
+                default: {
+                    static constexpr char kHex[] = "0123456789abcdef";
+                    out_ += "\\\\u00";
+                    out_ += kHex[c >> 4];
+                    out_ += kHex[c & 0xf];
+                }
+            }
+        }
+        out_.append(s.data() + start, s.size() - start);
+        out_ += "\\\"";
+    }
+    void OptionalString(const std::optional<std::string>& s) {
+        if (s) {
+            String(*s);
+        } else {
+            out_ += "null";
+        }
+    }
+    void StringOrNull(const std::string& s) {
+        if (s.empty()) {
+            out_ += "null";
+        } else {
+            String(s);
+        }
+    }
+    void Bool(bool b) { out_ += b ? "true" : "false"; }
+    void Value(const Json& value) {
+        if (value.is_string()) {
+            String(value.get_ref<const std::string&>());
+        } else if (value.is_null()) {
+            out_ += "null";
+        } else {
+            AppendEscaped(out_, Dump(value));
+        }
+    }
+    std::string Finish() {
+        out_ += '}';
+        out_ += kEnvelopeTail;
+        return std::move(out_);
+    }
+
+private:
+    std::string out_;
+    bool first_ = true;
+};
+
+}  // namespace
+
+std::string EncodeRequest(const RequestContext& context, std::string_view method, const Json& args,
+                          const std::optional<std::string>& namespace_,
+                          const std::optional<std::string>& version, const CallFields* call,
+                          std::string_view unique_id) {
+    EnvelopeWriter w;
+    w.Key("method");
+    w.String(method);
+    w.Key("args");
+    if (args.is_null()) {
+        w.Value(Json::object());
+    } else {
+        w.Value(args);
+    }
+    if (namespace_) {
+        w.Key("namespace");
+        w.String(*namespace_);
+    }
+    if (version) {
+        w.Key("version");
+        w.String(*version);
+    }
+    // The keys of RequestContext::ToDict(), flattened (a unit test holds the two together).
+    w.Key("_context_user");
+    w.StringOrNull(context.user_id);
+    w.Key("_context_project_id");
+    w.StringOrNull(context.project_id);
+    w.Key("_context_system_scope");
+    w.OptionalString(context.system_scope);
+    w.Key("_context_project");
+    w.StringOrNull(context.project_id);
+    w.Key("_context_domain");
+    w.StringOrNull(context.domain_id);
+    w.Key("_context_user_domain");
+    w.StringOrNull(context.user_domain_id);
+    w.Key("_context_project_domain");
+    w.StringOrNull(context.project_domain_id);
+    w.Key("_context_is_admin");
+    w.Bool(context.is_admin);
+    w.Key("_context_read_only");
+    w.Bool(context.read_only);
+    w.Key("_context_show_deleted");
+    w.Bool(context.show_deleted);
+    w.Key("_context_auth_token");
+    w.OptionalString(context.auth_token);
+    w.Key("_context_request_id");
+    w.String(context.request_id);
+    w.Key("_context_global_request_id");
+    w.OptionalString(context.global_request_id);
+    w.Key("_context_resource_uuid");
+    w.OptionalString(context.resource_uuid);
+    w.Key("_context_roles");
+    w.Value(Json(context.roles));
+    w.Key("_context_user_identity");
+    w.String(context.UserIdentity());
+    w.Key("_context_is_admin_project");
+    w.Bool(context.is_admin_project);
+    w.Key("_context_user_id");
+    w.StringOrNull(context.user_id);
+    w.Key("_context_read_deleted");
+    w.String(context.read_deleted);
+    w.Key("_context_remote_address");
+    w.OptionalString(context.remote_address);
+    w.Key("_context_timestamp");
+    w.String(timeutil::IsoMicro(context.timestamp));
+    w.Key("_context_quota_class");
+    w.OptionalString(context.quota_class);
+    w.Key("_context_user_name");
+    w.StringOrNull(context.user_name);
+    w.Key("_context_service_catalog");
+    w.Value(context.service_catalog);
+    w.Key("_context_project_name");
+    w.StringOrNull(context.project_name);
+    if (call) {
+        w.Key("_msg_id");
+        w.String(call->msg_id);
+        w.Key("_reply_q");
+        w.String(call->reply_q);
+        w.Key("_timeout");
+        if (call->timeout) {
+            w.Value(Json(*call->timeout));
+        } else {
+            w.Value(Json(nullptr));
+        }
+    }
+    w.Key("_unique_id");
+    w.String(unique_id);
+    return w.Finish();
+}
+
 RequestContext ExtractContext(Json& message) {
     Json values = Json::object();
     for (auto it = message.begin(); it != message.end();) {
         if (it.key().rfind(kContextPrefix, 0) == 0) {
-            values[it.key().substr(kContextPrefix.size())] = it.value();
+            values[it.key().substr(kContextPrefix.size())] = std::move(it.value());
             it = message.erase(it);
         } else {
             ++it;
@@ -275,6 +538,27 @@ Json MakeReply(const std::string& msg_id, Json result, const std::optional<Failu
     reply["_msg_id"] = msg_id;
     reply["_unique_id"] = GenerateUuidHex();
     return reply;
+}
+
+std::string EncodeReply(std::string_view msg_id, const Json& result,
+                        const std::optional<Failure>& failure, bool ending,
+                        std::string_view unique_id) {
+    EnvelopeWriter w;
+    w.Key("result");
+    w.Value(result);
+    w.Key("failure");
+    if (failure) {
+        w.String(SerializeFailure(*failure));
+    } else {
+        w.Value(Json(nullptr));
+    }
+    w.Key("ending");
+    w.Bool(ending);
+    w.Key("_msg_id");
+    w.String(msg_id);
+    w.Key("_unique_id");
+    w.String(unique_id);
+    return w.Finish();
 }
 
 bool DuplicateFilter::CheckAndRecord(const std::string& unique_id) {

@@ -316,3 +316,122 @@ TEST_CASE("context travels as flat _context_ keys") {
 
 }  // namespace
 }  // namespace nova::rpc
+
+namespace nova::rpc {
+namespace {
+
+// The message Client used to build as a Json tree: the reference for EncodeRequest.
+Json ReferenceRequest(const RequestContext& context, const std::string& method, const Json& args,
+                      const std::optional<std::string>& ns, const std::optional<std::string>& version,
+                      const CallFields* call, const std::string& unique_id) {
+    Json message = Json::object();
+    message["method"] = method;
+    message["args"] = args.is_null() ? Json::object() : args;
+    if (ns) message["namespace"] = *ns;
+    if (version) message["version"] = *version;
+    FlattenContext(context, message);
+    if (call) {
+        message["_msg_id"] = std::string(call->msg_id);
+        message["_reply_q"] = std::string(call->reply_q);
+        message["_timeout"] = call->timeout ? Json(*call->timeout) : Json(nullptr);
+    }
+    message["_unique_id"] = unique_id;
+    return message;
+}
+
+TEST_CASE("EncodeRequest writes the same message as the context's ToDict, flattened") {
+    RequestContext plain;
+    RequestContext full;
+    full.user_id = "u\"ser\\1";
+    full.project_id = "proj\n\t\x01";
+    full.user_name = "d\xc3\xa9mo";          // UTF-8
+    full.project_name = "bad \xff utf8";     // repaired as Dump does
+    full.domain_id = "dom";
+    full.user_domain_id = "udom";
+    full.project_domain_id = "pdom";
+    full.roles = {"reader", "mem\"ber"};
+    full.is_admin = true;
+    full.is_admin_project = false;
+    full.read_only = true;
+    full.show_deleted = true;
+    full.global_request_id = "req-global";
+    full.read_deleted = "yes";
+    full.auth_token = "tok";
+    full.remote_address = "192.0.2.10";
+    full.quota_class = "qc";
+    full.system_scope = "all";
+    full.resource_uuid = "res";
+    full.service_catalog = Json::array({Json{{"type", "compute"}, {"endpoints", Json::array()}}});
+    const Json args = Json{{"instance_uuid", "4d2f"}, {"n", 42}, {"s", "a\"b\\c/\u00e9"},
+                           {"nested", Json{{"x", Json::array({1, 2.5, nullptr, true})}}}};
+    CallFields call{"msgid", "reply_abc", std::nullopt};
+    CallFields monitored{"msgid2", "reply_abc", 30L};
+    for (const RequestContext* ctx : {&plain, &full}) {
+        for (const CallFields* c : std::vector<const CallFields*>{nullptr, &call, &monitored}) {
+            for (const auto& ns : {std::optional<std::string>(), std::optional<std::string>("baseapi")}) {
+                std::string body = EncodeRequest(*ctx, "count", args, ns, std::string("6.0"), c, "uniq");
+                // What the old path put on the wire (invalid UTF-8 repaired by the encoder).
+                Json expected = DecodeEnvelope(EncodeEnvelope(
+                    ReferenceRequest(*ctx, "count", args, ns, std::string("6.0"), c, "uniq")));
+                CHECK(DecodeEnvelope(body) == expected);
+                // The general parser reads it the same way as the fast path.
+                Json outer = Json::parse(body);
+                CHECK(Json::parse(outer.at("oslo.message").get<std::string>()) == expected);
+                CHECK(outer.at("oslo.version") == "2.0");
+            }
+        }
+    }
+    // Null args become {} as before; no version or namespace leaves the keys out.
+    Json m = DecodeEnvelope(EncodeRequest(plain, "ping", nullptr, std::nullopt, std::nullopt, nullptr, "u"));
+    CHECK(m.at("args") == Json::object());
+    CHECK(!m.contains("version"));
+    CHECK(!m.contains("namespace"));
+}
+
+TEST_CASE("EncodeReply writes the same message as MakeReply") {
+    Failure failure;
+    failure.class_name = "InstanceNotFound";
+    failure.module = "nova.exception";
+    failure.message = "Instance \"x\" could not be found.\n";
+    failure.kwargs = Json{{"instance_id", "x"}};
+    for (const auto& f : {std::optional<Failure>(), std::optional<Failure>(failure)}) {
+        for (const Json& result : {Json(nullptr), Json{{"host", "h\u00e9"}, {"n", 1}}, Json("s\"q")}) {
+            for (bool ending : {true, false}) {
+                Json expected = MakeReply("mid", result, f, ending);
+                expected["_unique_id"] = "uid";
+                std::string body = EncodeReply("mid", result, f, ending, "uid");
+                CHECK(DecodeEnvelope(body) == expected);
+                CHECK(Json::parse(Json::parse(body).at("oslo.message").get<std::string>()) == expected);
+            }
+        }
+    }
+}
+
+TEST_CASE("DecodeEnvelope: the fast path and the general parser agree") {
+    const Json message = Json{{"method", "m"}, {"s", "quote\" back\\ slash/ nl\n u\u00e9 ctl\x01"}};
+    // Our layout, and Python's ensure_ascii layout (\u escapes in the outer string).
+    std::string ours = EncodeEnvelope(message);
+    CHECK(ours.rfind("{\"oslo.version\": \"2.0\", \"oslo.message\": \"", 0) == 0);
+    CHECK(DecodeEnvelope(ours) == message);
+    std::string copy = ours;
+    CHECK(DecodeEnvelopeInPlace(copy) == message);
+    std::string python = Json{{"oslo.version", "2.0"}, {"oslo.message", message.dump(-1, ' ', true)}}.dump(-1, ' ', true);
+    CHECK(DecodeEnvelope(python) == message);
+    copy = python;
+    CHECK(DecodeEnvelopeInPlace(copy) == message);
+    // \u escapes in the outer string (ensure_ascii of the outer text) take the general path.
+    const std::string u = "{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\u0022method\\u0022: 1}\"}";
+    CHECK(DecodeEnvelope(u) == Json{{"method", 1}});
+    copy = u;
+    CHECK(DecodeEnvelopeInPlace(copy) == Json{{"method", 1}});
+    // Not an envelope string after all: a premature quote goes to the general parser, which refuses it.
+    CHECK_THROWS_AS(DecodeEnvelope("{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\"x\": 1}\"}"),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(DecodeEnvelope("{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\\"x\\\": \"}"),
+                    std::invalid_argument);
+    copy = "{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\"x\": 1}\"}";
+    CHECK_THROWS_AS(DecodeEnvelopeInPlace(copy), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace nova::rpc

@@ -1,12 +1,17 @@
 // The AMQP 0-9-1 transport, oslo.messaging's rabbit driver topology on rabbitmq-c.
 //
-// Threading: one connection per transport, owned by one I/O thread running an io_context.
-// Every rabbitmq-c call happens on that thread. The socket is watched with async_wait
-// (readiness), and frames are drained with amqp_simple_wait_frame_noblock until none is left;
-// a one-second tick sends heartbeats, notices missed ones and expires held publishes.
+// Threading: one connection per transport, guarded by one mutex (`mutex_`). An I/O thread runs an
+// io_context: it watches the socket (async_wait, readiness), drains frames with
+// amqp_simple_wait_frame_noblock, connects and reconnects, declares consumers, and runs a
+// one-second tick (heartbeats, held publishes past their deadline). Publishes do not go through
+// it: the publishing thread (a caller's Cast/Call, a server worker's reply) takes the mutex and
+// writes the frames of its message in one send, so a call costs no thread hand-off on the way
+// out. No user callback runs under the mutex: publish completions (confirms) and consumer
+// handlers run on the I/O thread after it released the lock, then acks go out, one
+// basic.ack(multiple) per channel per drained burst.
 //
-// Channels: 2 publishes in confirm mode (every publish gets a delivery tag; broker acks and
-// nacks complete the caller's PublishDone, so confirms are pipelined); each consumer (RPC
+// Channels: 2 publishes in confirm mode (every publish gets a delivery tag, ConfirmTracker settles
+// them on basic.ack / basic.nack, multiple or not, so confirms are pipelined); each consumer (RPC
 // server, notification listener, reply queue) gets a channel of its own from 3 up, so that a
 // 406 on one declare cannot cancel the others' consumers.
 //
@@ -15,6 +20,8 @@
 // deadline, and reconnects with oslo's backoff (kombu_reconnect_delay, then
 // rabbit_retry_interval + n * rabbit_retry_backoff up to rabbit_interval_max), rotating
 // through the hosts of transport_url; then every consumer is declared and consumed again.
+// A publishing thread that finds the socket broken only marks the connection broken (its
+// message is held for the reconnect); the I/O thread tears the connection down.
 #include "amqp_transport.hpp"
 
 #include <amqp.h>
@@ -22,6 +29,8 @@
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
 #include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -31,14 +40,20 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <cstring>
 #include <deque>
 #include <future>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
 
+#include "../delivery_burst.hpp"
 #include "../reply_waiter.hpp"
+#include "confirm_tracker.hpp"
+#include "frames.hpp"
 #include "nova/common/error.hpp"
 #include "nova/common/log.hpp"
 #include "nova/common/uuid.hpp"
@@ -51,6 +66,7 @@ spdlog::logger& Log() { return log::Get("nova.rpc.amqp"); }
 
 constexpr amqp_channel_t kPublishChannel = 2;
 constexpr amqp_channel_t kFirstConsumerChannel = 3;
+const std::string kNoExchange;  // the default exchange
 
 amqp_bytes_t Bytes(const std::string& s) {
     return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};
@@ -160,6 +176,16 @@ struct HeldPublish {
     PublishDone done;
 };
 
+// A message read off the socket, handed to its consumer once the lock is released.
+struct Delivery {
+    amqp_channel_t channel = 0;
+    uint64_t delivery_tag = 0;
+    std::string consumer_tag;
+    std::shared_ptr<DeliveryHandler> handler;  // null: no such consumer (any more)
+    bool oversized = false;
+    std::string body;
+};
+
 class AmqpTransport final : public Transport,
                             public std::enable_shared_from_this<AmqpTransport> {
 public:
@@ -186,14 +212,10 @@ public:
 
     ~AmqpTransport() override {
         RunOnIo([this] {
+            Locked lock(*this);
             stopping_ = true;
             tick_.cancel();
             reconnect_timer_.cancel();
-            {
-                std::lock_guard lock(outbox_mutex_);
-                for (auto& publish : outbox_) held_.push_back(std::move(publish));
-                outbox_.clear();
-            }
             for (auto& held : held_) Fail(held.done, "the transport was shut down");
             held_.clear();
             Disconnect("shutting down", /*clean=*/true);
@@ -208,15 +230,14 @@ public:
 
     void Publish(const Destination& destination, std::string body, const PublishOptions& options,
                  PublishDone done) override {
-        // Publishes queue up here; one handler on the I/O thread sends whatever is queued, so
-        // a burst of casts costs one wake-up, not one per message.
-        bool wake = false;
-        {
-            std::lock_guard lock(outbox_mutex_);
-            wake = outbox_.empty();
-            outbox_.push_back(HeldPublish{destination, std::move(body), options, std::move(done)});
+        // Sent from this thread under the connection lock: no hand-off to the I/O thread.
+        Locked lock(*this);
+        HeldPublish publish{destination, std::move(body), options, std::move(done)};
+        if (!connected_ || broken_ || stopping_) {
+            held_.push_back(std::move(publish));  // goes out after the reconnect, or expires
+            return;
         }
-        if (wake) boost::asio::post(io_, [this] { FlushOutbox(); });
+        DoPublish(std::move(publish));
     }
 
     std::unique_ptr<Subscription> SubscribeRpc(const std::string& exchange,
@@ -265,12 +286,14 @@ public:
 
     void Remove(std::uint64_t id) {
         RunOnIo([this, id] {
+            Locked lock(*this);
+            ++removals_;
             auto it = consumers_.find(id);
             if (it == consumers_.end()) return;
             auto consumer = it->second;
             consumers_.erase(it);
             for (const auto& tag : consumer->tags) by_tag_.erase(tag);
-            if (!connected_ || consumer->channel == 0) return;
+            if (!connected_ || broken_ || consumer->channel == 0) return;
             try {
                 FlushAcks(consumer->channel);  // what was handled must not come back
                 for (const auto& tag : consumer->tags) {
@@ -288,6 +311,7 @@ public:
                               e.what());
             } catch (const ConnectionLost& e) {
                 ConnectionFailed(e.what());
+                return;
             }
             free_channels_.push_back(consumer->channel);
             DrainSoon();
@@ -295,6 +319,26 @@ public:
     }
 
 private:
+    // Holds the connection lock; on release runs the publish completions collected meanwhile
+    // (so no user callback ever runs under the lock, and a callback may publish again).
+    class Locked {
+    public:
+        explicit Locked(AmqpTransport& t) : t_(t), lock_(t.mutex_) {}
+        ~Locked() {
+            if (t_.completions_.empty()) return;
+            std::vector<Completion> completions;
+            completions.swap(t_.completions_);
+            lock_.unlock();
+            for (auto& completion : completions) completion();
+        }
+        Locked(const Locked&) = delete;
+        Locked& operator=(const Locked&) = delete;
+
+    private:
+        AmqpTransport& t_;
+        std::unique_lock<std::mutex> lock_;
+    };
+
     // Runs `fn` on the I/O thread and waits; rethrows its exception.
     template <class Fn>
     void RunOnIo(Fn fn) {
@@ -317,9 +361,10 @@ private:
     std::uint64_t Add(std::shared_ptr<Consumer> consumer) {
         std::uint64_t id = 0;
         RunOnIo([&] {
+            Locked lock(*this);
             id = next_consumer_id_++;
             consumers_[id] = consumer;
-            if (!connected_) return;  // consumed once the connection is back
+            if (!connected_ || broken_) return;  // consumed once the connection is back
             try {
                 StartConsumer(*consumer);
             } catch (const ChannelFailed& e) {
@@ -334,30 +379,31 @@ private:
         return id;
     }
 
-    // --- connection ---------------------------------------------------------------------
+    // --- connection (I/O thread) ----------------------------------------------------------
 
+    // Opens and logs in without the lock (publishers meanwhile hold their messages), then
+    // installs the connection, consumes again and sends what was held, under the lock.
     bool Connect() {
-        const auto& host = url_.hosts[host_index_ % url_.hosts.size()];
+        const auto host = url_.hosts[host_index_ % url_.hosts.size()];
         const auto& rabbit = options_.rabbit;
-        conn_ = amqp_new_connection();
+        amqp_connection_state_t conn = amqp_new_connection();
         amqp_socket_t* socket = nullptr;
         if (rabbit.ssl) {
-            socket = amqp_ssl_socket_new(conn_);
+            socket = amqp_ssl_socket_new(conn);
             if (socket && rabbit.ssl_ca_file) amqp_ssl_socket_set_cacert(socket, rabbit.ssl_ca_file->c_str());
             if (socket && rabbit.ssl_cert_file && rabbit.ssl_key_file) {
                 amqp_ssl_socket_set_key(socket, rabbit.ssl_cert_file->c_str(),
                                         rabbit.ssl_key_file->c_str());
             }
         } else {
-            socket = amqp_tcp_socket_new(conn_);
+            socket = amqp_tcp_socket_new(conn);
         }
         auto fail = [&](const std::string& why) {
             NOVA_LOG_ERROR(Log(), log::kNoContext,
                            "AMQP server on {}:{} is unreachable: {}. Trying again in {:.1f} "
                            "seconds.",
                            host.host, host.port, why, NextDelay());
-            amqp_destroy_connection(conn_);
-            conn_ = nullptr;
+            amqp_destroy_connection(conn);
             ++host_index_;  // fail over to the next host
             return false;
         };
@@ -366,30 +412,42 @@ private:
         int status = amqp_socket_open_noblock(socket, host.host.c_str(), host.port, &connect_timeout);
         if (status != AMQP_STATUS_OK) return fail(amqp_error_string2(status));
         timeval rpc_timeout{10, 0};
-        amqp_set_handshake_timeout(conn_, &rpc_timeout);
-        amqp_set_rpc_timeout(conn_, &rpc_timeout);
+        amqp_set_handshake_timeout(conn, &rpc_timeout);
+        amqp_set_rpc_timeout(conn, &rpc_timeout);
         Table properties;
         properties.AddString("connection_name", connection_name_);
         amqp_table_t props = properties.get();
         amqp_rpc_reply_t reply = amqp_login_with_properties(
-            conn_, url_.virtual_host.c_str(), 0, 131072, rabbit.heartbeat_timeout_threshold,
+            conn, url_.virtual_host.c_str(), 0, 131072, rabbit.heartbeat_timeout_threshold,
             &props, AMQP_SASL_METHOD_PLAIN, host.user.c_str(), host.password.c_str());
         if (reply.reply_type != AMQP_RESPONSE_NORMAL) return fail("login: " + ReplyText(reply));
-        try {
-            OpenChannel(kPublishChannel);
-            amqp_confirm_select(conn_, kPublishChannel);
-            Check(kPublishChannel, "confirm.select");
-        } catch (const std::exception& e) {
-            return fail(e.what());
+        amqp_channel_open(conn, kPublishChannel);
+        if (amqp_get_rpc_reply(conn).reply_type != AMQP_RESPONSE_NORMAL) {
+            return fail("channel.open: " + ReplyText(amqp_get_rpc_reply(conn)));
         }
-        next_tag_ = 1;
+        amqp_confirm_select(conn, kPublishChannel);
+        if (amqp_get_rpc_reply(conn).reply_type != AMQP_RESPONSE_NORMAL) {
+            return fail("confirm.select: " + ReplyText(amqp_get_rpc_reply(conn)));
+        }
+
+        Locked lock(*this);
+        if (stopping_) {
+            amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
+            amqp_destroy_connection(conn);
+            return true;
+        }
+        conn_ = conn;
+        ++generation_;
         next_channel_ = kFirstConsumerChannel;
         next_consumer_tag_ = 1;
         free_channels_.clear();
         declared_.clear();
         connected_ = true;
+        broken_ = false;
         attempt_ = 0;
         heartbeat_ = amqp_get_heartbeat(conn_);
+        frame_max_ = static_cast<std::size_t>(amqp_get_frame_max(conn_));
+        raw_fd_ = rabbit.ssl ? -1 : amqp_get_sockfd(conn_);
         descriptor_.assign(amqp_get_sockfd(conn_));
         NOVA_LOG_INFO(Log(), log::kNoContext, "Connected to AMQP server on {}:{} (vhost {})",
                       host.host, host.port, url_.virtual_host);
@@ -411,13 +469,15 @@ private:
         auto held = std::move(held_);
         held_.clear();
         for (auto& publish : held) {
-            if (!connected_) {
+            if (!connected_ || broken_) {
                 held_.push_back(std::move(publish));
                 continue;
             }
             DoPublish(std::move(publish));
         }
+        if (!connected_) return true;  // lost again while re-declaring; reconnect scheduled
         WaitReadable();
+        DrainSoon();  // frames that arrived during the declares wait in rabbitmq-c's queue
         return true;
     }
 
@@ -428,6 +488,7 @@ private:
                         r.rabbit_retry_interval + (attempt_ - 1) * r.rabbit_retry_backoff);
     }
 
+    // I/O thread.
     void ScheduleReconnect() {
         if (stopping_) return;
         double delay = NextDelay();
@@ -440,12 +501,13 @@ private:
         });
     }
 
+    // I/O thread, locked.
     void Disconnect(const std::string& reason, bool clean) {
         if (conn_ == nullptr) return;
         boost::system::error_code ignored;
         descriptor_.cancel(ignored);
         descriptor_.release();
-        if (clean && connected_) {
+        if (clean && connected_ && !broken_) {
             // Delete fanout queues as oslo does on a clean stop.
             for (auto& [id, consumer] : consumers_) {
                 if (consumer->kind == Consumer::Kind::kRpc && consumer->channel != 0) {
@@ -456,7 +518,10 @@ private:
         }
         amqp_destroy_connection(conn_);
         conn_ = nullptr;
+        raw_fd_ = -1;
         connected_ = false;
+        broken_ = false;
+        ++generation_;
         for (auto& [id, consumer] : consumers_) {
             consumer->channel = 0;
             consumer->tags.clear();
@@ -464,23 +529,38 @@ private:
         by_tag_.clear();
         assembly_.clear();
         pending_acks_.clear();
-        auto unconfirmed = std::move(unconfirmed_);
-        unconfirmed_.clear();
-        for (auto& [tag, done] : unconfirmed) {
-            Fail(done, "the connection to the broker was lost before it confirmed the message (" +
-                           reason + ")");
-        }
+        confirms_.Reset("the connection to the broker was lost before it confirmed the message (" +
+                            reason + ")",
+                        completions_);
     }
 
+    // I/O thread, locked.
     void ConnectionFailed(const std::string& reason) {
-        if (!connected_ && conn_ == nullptr) return;
+        if (conn_ == nullptr) return;
         NOVA_LOG_ERROR(Log(), log::kNoContext, "AMQP connection lost: {}", reason);
         Disconnect(reason, false);
         ScheduleReconnect();
     }
 
-    static void Fail(const PublishDone& done, const std::string& reason) {
-        if (done) done(std::make_exception_ptr(MessageDeliveryFailure({{"reason", reason}})));
+    // Any thread, locked: the connection cannot be used any more; the I/O thread tears it down.
+    void MarkBroken(const std::string& reason) {
+        if (std::this_thread::get_id() == thread_.get_id()) {
+            ConnectionFailed(reason);
+            return;
+        }
+        if (broken_) return;
+        broken_ = true;
+        const auto generation = generation_;
+        boost::asio::post(io_, [this, reason, generation] {
+            Locked lock(*this);
+            if (generation_ == generation) ConnectionFailed(reason);
+        });
+    }
+
+    // Locked: `done` fails once the lock is released.
+    void Fail(PublishDone& done, const std::string& reason) {
+        completions_.push_back(Completion{
+            std::move(done), std::make_exception_ptr(MessageDeliveryFailure({{"reason", reason}}))});
     }
 
     // Throws ChannelFailed or ConnectionLost after a synchronous method on `channel`.
@@ -514,9 +594,7 @@ private:
 
     // The broker closed the publishing channel: the unconfirmed messages are lost to us.
     void RecoverPublishChannel(const std::string& reason) {
-        auto unconfirmed = std::move(unconfirmed_);
-        unconfirmed_.clear();
-        for (auto& [tag, done] : unconfirmed) Fail(done, "the broker closed the channel: " + reason);
+        confirms_.Reset("the broker closed the channel: " + reason, completions_);
         declared_.clear();
         amqp_channel_open(conn_, kPublishChannel);
         if (amqp_get_rpc_reply(conn_).reply_type != AMQP_RESPONSE_NORMAL) {
@@ -526,7 +604,6 @@ private:
         if (amqp_get_rpc_reply(conn_).reply_type != AMQP_RESPONSE_NORMAL) {
             throw ConnectionLost("cannot reopen the publishing channel");
         }
-        next_tag_ = 1;
     }
 
     // --- topology (oslo 14's declares, rpc-wire.md §3) ------------------------------------
@@ -644,33 +721,44 @@ private:
         }
     }
 
-    // --- publishing -----------------------------------------------------------------------
+    // --- publishing (any thread, locked) ----------------------------------------------------
 
     void DoPublish(HeldPublish publish) {
         const Destination& d = publish.destination;
+        bool declared = false;
         try {
-            std::string exchange;
+            const std::string* exchange = &kNoExchange;
+            std::string fanout_exchange;
             switch (d.kind) {
                 case Destination::Kind::kTopic:
-                    exchange = d.exchange;
-                    if (declared_.insert("x:" + exchange).second) {
-                        DeclareTopicExchange(kPublishChannel, exchange);
+                    exchange = &d.exchange;
+                    if (declared_.find(DeclaredKey('x', d.exchange)) == declared_.end()) {
+                        DeclareTopicExchange(kPublishChannel, d.exchange);
+                        declared_.insert(DeclaredKey('x', d.exchange));
+                        declared = true;
                     }
                     break;
                 case Destination::Kind::kNotification:
-                    exchange = d.exchange;
-                    if (declared_.insert("x:" + exchange).second) {
-                        DeclareTopicExchange(kPublishChannel, exchange);
+                    exchange = &d.exchange;
+                    if (declared_.find(DeclaredKey('x', d.exchange)) == declared_.end()) {
+                        DeclareTopicExchange(kPublishChannel, d.exchange);
+                        declared_.insert(DeclaredKey('x', d.exchange));
+                        declared = true;
                     }
-                    if (declared_.insert("q:" + d.routing_key).second) {
+                    if (declared_.find(DeclaredKey('q', d.routing_key)) == declared_.end()) {
                         DeclareTopicQueue(kPublishChannel, d.routing_key);
-                        Bind(kPublishChannel, d.routing_key, exchange, d.routing_key);
+                        Bind(kPublishChannel, d.routing_key, d.exchange, d.routing_key);
+                        declared_.insert(DeclaredKey('q', d.routing_key));
+                        declared = true;
                     }
                     break;
                 case Destination::Kind::kFanout:
-                    exchange = d.routing_key + "_fanout";
-                    if (declared_.insert("f:" + exchange).second) {
-                        DeclareExchange(kPublishChannel, exchange, "fanout", false, true);
+                    fanout_exchange = d.routing_key + "_fanout";
+                    exchange = &fanout_exchange;
+                    if (declared_.find(DeclaredKey('f', fanout_exchange)) == declared_.end()) {
+                        DeclareExchange(kPublishChannel, fanout_exchange, "fanout", false, true);
+                        declared_.insert(DeclaredKey('f', fanout_exchange));
+                        declared = true;
                     }
                     break;
                 case Destination::Kind::kReply:
@@ -691,57 +779,72 @@ private:
                 props._flags |= AMQP_BASIC_EXPIRATION_FLAG;
                 props.expiration = Bytes(expiration);
             }
-            const std::string key = d.kind == Destination::Kind::kFanout ? "" : d.routing_key;
-            const bool mandatory = d.kind == Destination::Kind::kReply;
-            int status = amqp_basic_publish(conn_, kPublishChannel, Bytes(exchange), Bytes(key),
-                                            mandatory ? 1 : 0, 0, &props, Bytes(publish.body));
-            if (status != AMQP_STATUS_OK) throw ConnectionLost(amqp_error_string2(status));
-            unconfirmed_.emplace(next_tag_++, std::move(publish.done));
+            amqp_basic_publish_t method{};
+            method.exchange = Bytes(*exchange);
+            method.routing_key = d.kind == Destination::Kind::kFanout ? amqp_empty_bytes
+                                                                      : Bytes(d.routing_key);
+            method.mandatory = d.kind == Destination::Kind::kReply ? 1 : 0;
+            method.immediate = 0;
+            Send(method, props, publish.body);
+            confirms_.Add(std::move(publish.done));
         } catch (const ChannelFailed& e) {
             Fail(publish.done, e.what());
         } catch (const ConnectionLost& e) {
             held_.push_front(std::move(publish));  // goes out after the reconnect
-            ConnectionFailed(e.what());
+            MarkBroken(e.what());
+        } catch (const std::length_error& e) {
+            Fail(publish.done, e.what());  // an exchange or key longer than AMQP allows
         }
+        // A synchronous declare may have left other frames in rabbitmq-c's queue, where the
+        // socket's readiness no longer shows them.
+        if (declared) DrainSoon();
     }
 
-    void FlushOutbox() {
-        std::deque<HeldPublish> batch;
-        {
-            std::lock_guard lock(outbox_mutex_);
-            batch.swap(outbox_);
+    static std::string DeclaredKey(char kind, const std::string& name) {
+        std::string key;
+        key.reserve(name.size() + 1);
+        key += kind;
+        key += name;
+        return key;
+    }
+
+    // Writes the method, header and body frames of one publish: one send on a TCP socket
+    // (frames assembled here), rabbitmq-c's amqp_basic_publish on TLS.
+    void Send(const amqp_basic_publish_t& method, const amqp_basic_properties_t& props,
+              const std::string& body) {
+        if (raw_fd_ < 0) {
+            int status = amqp_basic_publish(conn_, kPublishChannel, method.exchange,
+                                            method.routing_key, method.mandatory, method.immediate,
+                                            &props, Bytes(body));
+            if (status != AMQP_STATUS_OK) throw ConnectionLost(amqp_error_string2(status));
+            return;
         }
-        for (auto& publish : batch) {
-            if (!connected_) {
-                held_.push_back(std::move(publish));
-            } else {
-                DoPublish(std::move(publish));
+        send_buffer_.clear();
+        AppendPublishFrames(send_buffer_, kPublishChannel, method, props, body, frame_max_);
+        WriteAll(send_buffer_.data(), send_buffer_.size());
+    }
+
+    void WriteAll(const char* data, std::size_t size) {
+        while (size > 0) {
+            ssize_t n = ::send(raw_fd_, data, size, MSG_NOSIGNAL);
+            if (n > 0) {
+                data += n;
+                size -= static_cast<std::size_t>(n);
+                continue;
             }
-        }
-    }
-
-    void Confirm(uint64_t tag, bool multiple, bool ack) {
-        auto finish = [this, ack](PublishDone& done) {
-            if (ack) {
-                if (done) done(nullptr);
-            } else {
-                Fail(done, "the broker refused the message (basic.nack)");
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                pollfd p{raw_fd_, POLLOUT, 0};
+                int ready = ::poll(&p, 1, 10000);  // the broker stopped reading for 10 s: give up
+                if (ready > 0) continue;
+                if (ready < 0 && errno == EINTR) continue;
+                throw ConnectionLost("socket not writable for 10 s");
             }
-        };
-        if (multiple) {
-            auto end = unconfirmed_.upper_bound(tag);
-            std::vector<PublishDone> dones;
-            for (auto it = unconfirmed_.begin(); it != end; ++it) dones.push_back(std::move(it->second));
-            unconfirmed_.erase(unconfirmed_.begin(), end);
-            for (auto& done : dones) finish(done);
-        } else if (auto it = unconfirmed_.find(tag); it != unconfirmed_.end()) {
-            PublishDone done = std::move(it->second);
-            unconfirmed_.erase(it);
-            finish(done);
+            throw ConnectionLost(std::string("send: ") + std::strerror(n < 0 ? errno : EPIPE));
         }
     }
 
-    // --- reading --------------------------------------------------------------------------
+    // --- reading (I/O thread) --------------------------------------------------------------
 
     struct Assembly {
         bool is_return = false;
@@ -754,41 +857,110 @@ private:
         std::string routing_key;
     };
 
+    // Deliveries handed to consumers per lock hold, so publishers get the lock in between.
+    static constexpr std::size_t kDeliveriesPerBurst = 256;
+
     void WaitReadable() {
         descriptor_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                               [this](const boost::system::error_code& ec) {
-                                   if (ec || !connected_) return;
+                               [this, generation = generation_](const boost::system::error_code& ec) {
+                                   if (ec) return;
                                    Drain();
-                                   if (connected_) WaitReadable();
+                                   std::lock_guard lock(mutex_);
+                                   if (connected_ && generation_ == generation) WaitReadable();
                                });
     }
 
     void DrainSoon() {
-        boost::asio::post(io_, [this] {
-            if (connected_) Drain();
-        });
+        boost::asio::post(io_, [this] { Drain(); });
     }
 
+    // Reads every frame the socket has: confirms settle their publishes, deliveries go to their
+    // consumers once the lock is released, then the accepted ones are acked (multiple) and the
+    // refused ones rejected.
     void Drain() {
-        try {
-            while (connected_) {
-                amqp_frame_t frame;
-                timeval zero{0, 0};
-                int status = amqp_simple_wait_frame_noblock(conn_, &frame, &zero);
-                if (status == AMQP_STATUS_TIMEOUT) break;
-                if (status != AMQP_STATUS_OK) throw ConnectionLost(amqp_error_string2(status));
-                HandleFrame(frame);
+        while (true) {
+            std::vector<Delivery> deliveries;
+            std::uint64_t generation = 0;
+            std::uint64_t removals = 0;
+            bool more = false;
+            {
+                Locked lock(*this);
+                if (!connected_ || broken_) return;
+                generation = generation_;
+                removals = removals_;
+                try {
+                    while (connected_ && !broken_) {
+                        amqp_frame_t frame;
+                        timeval zero{0, 0};
+                        int status = amqp_simple_wait_frame_noblock(conn_, &frame, &zero);
+                        if (status == AMQP_STATUS_TIMEOUT) break;
+                        if (status != AMQP_STATUS_OK) throw ConnectionLost(amqp_error_string2(status));
+                        HandleFrame(frame, deliveries);
+                        if (deliveries.size() >= kDeliveriesPerBurst) {
+                            more = true;
+                            break;
+                        }
+                    }
+                } catch (const ConnectionLost& e) {
+                    ConnectionFailed(e.what());
+                    return;  // undelivered messages come back from the broker
+                } catch (const ChannelFailed& e) {
+                    NOVA_LOG_WARN(Log(), log::kNoContext, "{}", e.what());
+                    more = true;  // read on: frames may be left behind the channel.close
+                }
             }
-            if (connected_) FlushAcks();
-            if (connected_) amqp_maybe_release_buffers(conn_);
-        } catch (const ConnectionLost& e) {
-            ConnectionFailed(e.what());
-        } catch (const ChannelFailed& e) {
-            NOVA_LOG_WARN(Log(), log::kNoContext, "{}", e.what());
+            std::vector<char> accepted(deliveries.size(), 0);
+            std::optional<DeliveryBurst> burst;  // ends before the acks go out
+            if (!deliveries.empty()) burst.emplace();
+            for (std::size_t i = 0; i < deliveries.size(); ++i) {
+                auto& d = deliveries[i];
+                if (removals_.load() != removals) {
+                    // A handler unsubscribed a consumer: deliver only to those still there.
+                    std::lock_guard lock(mutex_);
+                    auto it = by_tag_.find(d.consumer_tag);
+                    if (it == by_tag_.end() || generation_ != generation) d.handler.reset();
+                }
+                if (d.oversized) {
+                    NOVA_LOG_ERROR(Log(), log::kNoContext,
+                                   "Rejecting an oversized message on consumer {}", d.consumer_tag);
+                } else if (d.handler) {
+                    try {
+                        accepted[i] = (*d.handler)(std::move(d.body)) ? 1 : 0;
+                    } catch (const std::exception& e) {
+                        NOVA_LOG_ERROR(Log(), log::kNoContext, "Consumer failed on a message: {}",
+                                       e.what());
+                    }
+                }
+            }
+            burst.reset();  // e.g. wakes the server's worker for the requests just queued
+            {
+                Locked lock(*this);
+                if (!connected_ || broken_ || generation_ != generation) return;
+                try {
+                    for (std::size_t i = 0; i < deliveries.size(); ++i) {
+                        const auto& d = deliveries[i];
+                        if (accepted[i]) {
+                            // Acked on arrival, as oslo does; consecutive acks go out as one
+                            // ack(multiple) per channel (FlushAcks).
+                            pending_acks_[d.channel] = d.delivery_tag;
+                            continue;
+                        }
+                        FlushAcks(d.channel);
+                        int status = amqp_basic_reject(conn_, d.channel, d.delivery_tag, 0);
+                        if (status != AMQP_STATUS_OK) throw ConnectionLost(amqp_error_string2(status));
+                    }
+                    FlushAcks();
+                    if (!more) amqp_maybe_release_buffers(conn_);
+                } catch (const ConnectionLost& e) {
+                    ConnectionFailed(e.what());
+                    return;
+                }
+            }
+            if (!more) return;
         }
     }
 
-    void HandleFrame(const amqp_frame_t& frame) {
+    void HandleFrame(const amqp_frame_t& frame, std::vector<Delivery>& deliveries) {
         if (frame.frame_type == AMQP_FRAME_METHOD) {
             HandleMethod(frame.channel, frame.payload.method);
             return;
@@ -809,7 +981,22 @@ private:
         if (a.have_header && a.size == 0) {
             Assembly done = std::move(a);
             assembly_.erase(it);
-            Delivered(frame.channel, std::move(done));
+            if (done.is_return) {
+                NOVA_LOG_WARN(Log(), log::kNoContext,
+                              "The broker returned a message to {}: its queue no longer exists",
+                              done.routing_key);
+                return;
+            }
+            Delivery d;
+            d.channel = frame.channel;
+            d.delivery_tag = done.delivery_tag;
+            d.oversized = done.oversized;
+            if (auto consumer = by_tag_.find(done.consumer_tag); consumer != by_tag_.end()) {
+                d.handler = consumer->second;
+            }
+            d.consumer_tag = std::move(done.consumer_tag);
+            d.body = std::move(done.body);
+            deliveries.push_back(std::move(d));
         }
     }
 
@@ -833,12 +1020,16 @@ private:
             }
             case AMQP_BASIC_ACK_METHOD: {
                 auto* m = static_cast<amqp_basic_ack_t*>(method.decoded);
-                if (channel == kPublishChannel) Confirm(m->delivery_tag, m->multiple != 0, true);
+                if (channel == kPublishChannel) {
+                    confirms_.Settle(m->delivery_tag, m->multiple != 0, true, completions_);
+                }
                 break;
             }
             case AMQP_BASIC_NACK_METHOD: {
                 auto* m = static_cast<amqp_basic_nack_t*>(method.decoded);
-                if (channel == kPublishChannel) Confirm(m->delivery_tag, m->multiple != 0, false);
+                if (channel == kPublishChannel) {
+                    confirms_.Settle(m->delivery_tag, m->multiple != 0, false, completions_);
+                }
                 break;
             }
             case AMQP_BASIC_CANCEL_METHOD: {
@@ -875,37 +1066,6 @@ private:
         }
     }
 
-    void Delivered(amqp_channel_t channel, Assembly a) {
-        if (a.is_return) {
-            NOVA_LOG_WARN(Log(), log::kNoContext,
-                          "The broker returned a message to {}: its queue no longer exists",
-                          a.routing_key);
-            return;
-        }
-        bool accepted = false;
-        auto it = by_tag_.find(a.consumer_tag);
-        if (a.oversized) {
-            NOVA_LOG_ERROR(Log(), log::kNoContext, "Rejecting an oversized message on consumer {}",
-                           a.consumer_tag);
-        } else if (it != by_tag_.end()) {
-            auto handler = it->second;
-            try {
-                accepted = (*handler)(std::move(a.body));
-            } catch (const std::exception& e) {
-                NOVA_LOG_ERROR(Log(), log::kNoContext, "Consumer failed on a message: {}", e.what());
-            }
-        }
-        if (accepted) {
-            // Acked on arrival, as oslo does; consecutive acks go out as one ack(multiple)
-            // when the socket has no more frames for us (FlushAcks).
-            pending_acks_[channel] = a.delivery_tag;
-            return;
-        }
-        FlushAcks(channel);
-        int status = amqp_basic_reject(conn_, channel, a.delivery_tag, 0);
-        if (status != AMQP_STATUS_OK) throw ConnectionLost(amqp_error_string2(status));
-    }
-
     // Acks everything delivered on `channel` (all channels when 0) up to the last accepted tag.
     void FlushAcks(amqp_channel_t only = 0) {
         for (auto it = pending_acks_.begin(); it != pending_acks_.end();) {
@@ -925,13 +1085,16 @@ private:
         tick_.expires_after(std::chrono::seconds(1));
         tick_.async_wait([this](const boost::system::error_code& ec) {
             if (ec || stopping_) return;
-            if (connected_) Drain();  // sends a heartbeat when due; notices missed ones
-            for (auto it = held_.begin(); it != held_.end();) {
-                if (it->options.deadline.Expired()) {
-                    Fail(it->done, "no connection to the broker before the deadline");
-                    it = held_.erase(it);
-                } else {
-                    ++it;
+            Drain();  // sends a heartbeat when due; notices missed ones
+            {
+                Locked lock(*this);
+                for (auto it = held_.begin(); it != held_.end();) {
+                    if (it->options.deadline.Expired()) {
+                        Fail(it->done, "no connection to the broker before the deadline");
+                        it = held_.erase(it);
+                    } else {
+                        ++it;
+                    }
                 }
             }
             StartTick();
@@ -950,22 +1113,29 @@ private:
     std::string connection_name_;
 
     // I/O thread only:
-    amqp_connection_state_t conn_ = nullptr;
-    bool connected_ = false;
-    bool stopping_ = false;
-    int heartbeat_ = 0;
     std::size_t host_index_ = 0;
     int attempt_ = 0;
     int reconnects_ = 0;
-    uint64_t next_tag_ = 1;
+
+    // Under mutex_ (the connection lock):
+    std::mutex mutex_;
+    amqp_connection_state_t conn_ = nullptr;
+    bool connected_ = false;
+    bool broken_ = false;    // a publisher's write failed; the I/O thread will tear down
+    bool stopping_ = false;
+    std::uint64_t generation_ = 0;  // bumped per connection and per teardown
+    std::atomic<std::uint64_t> removals_{0};  // bumped per unsubscribe
+    int heartbeat_ = 0;
+    std::size_t frame_max_ = 131072;
+    int raw_fd_ = -1;  // the TCP socket, written directly; -1 on TLS
+    std::string send_buffer_;
     amqp_channel_t next_channel_ = kFirstConsumerChannel;
     std::vector<amqp_channel_t> free_channels_;
     uint64_t next_consumer_tag_ = 1;
     std::set<std::string> declared_;
-    std::map<uint64_t, PublishDone> unconfirmed_;
+    ConfirmTracker confirms_;
+    std::vector<Completion> completions_;  // run when the lock is released
     std::deque<HeldPublish> held_;
-    std::mutex outbox_mutex_;
-    std::deque<HeldPublish> outbox_;  // any thread -> I/O thread
     std::map<amqp_channel_t, uint64_t> pending_acks_;  // highest delivery tag to ack, per channel
     std::map<std::uint64_t, std::shared_ptr<Consumer>> consumers_;
     std::uint64_t next_consumer_id_ = 1;

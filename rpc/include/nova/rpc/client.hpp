@@ -77,7 +77,6 @@ public:
     std::chrono::milliseconds timeout() const { return timeout_; }
 
 private:
-    Json BuildMessage(const RequestContext& context, std::string_view method, Json args) const;
     void CheckVersionCap() const;
     std::shared_ptr<PendingCall> StartCall(const RequestContext& context, std::string_view method,
                                          Json args) const;

@@ -26,6 +26,9 @@ std::string EncodeEnvelope(const Json& message);
 // message itself (the old 1.0 form). Throws std::invalid_argument for a body that is not JSON,
 // not an object, or has an envelope version other than 2.x.
 Json DecodeEnvelope(std::string_view body);
+// The same, reusing `body`'s buffer for the unescaped inner text (no copy of the message);
+// `body` is left unspecified.
+Json DecodeEnvelopeInPlace(std::string& body);
 
 // oslo's version_is_compatible(implemented, requested): same major, and the requested minor
 // (then revision) no newer than the implemented one. A malformed version is incompatible.
@@ -35,6 +38,20 @@ bool IsValidVersion(std::string_view version);
 
 // Adds `_context_<key>` for every key of context.ToDict().
 void FlattenContext(const RequestContext& context, Json& message);
+
+// What a call adds to a request.
+struct CallFields {
+    std::string_view msg_id;
+    std::string_view reply_q;
+    std::optional<long> timeout;  // `_timeout`: the call-monitor timeout in seconds, or null
+};
+// The body of a request, enveloped: the same message as EncodeEnvelope of {method, args,
+// namespace (when set), version (when set), the `_context_*` keys of FlattenContext, the call
+// keys, `_unique_id`}, written in one pass with no intermediate Json (the cast hot path).
+std::string EncodeRequest(const RequestContext& context, std::string_view method, const Json& args,
+                          const std::optional<std::string>& namespace_,
+                          const std::optional<std::string>& version, const CallFields* call,
+                          std::string_view unique_id);
 // Removes every `_context_*` key from `message` and rebuilds the context from them.
 RequestContext ExtractContext(Json& message);
 
@@ -76,6 +93,10 @@ std::exception_ptr FailureToException(const Failure& failure);
 // A reply message: {"result", "failure", "ending", "_msg_id", "_unique_id"}.
 Json MakeReply(const std::string& msg_id, Json result, const std::optional<Failure>& failure,
                bool ending = true);
+// EncodeEnvelope(MakeReply(...)) written in one pass, with `unique_id` as `_unique_id`.
+std::string EncodeReply(std::string_view msg_id, const Json& result,
+                        const std::optional<Failure>& failure, bool ending,
+                        std::string_view unique_id);
 
 // The last N `_unique_id`s a listener has seen (oslo keeps 16). Thread-safe.
 class DuplicateFilter {
