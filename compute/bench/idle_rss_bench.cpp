@@ -1,8 +1,8 @@
 // compute-idle-rss-bench: the idle memory of the real nova-compute binary (issue 6: an idle
 // nova-compute with the libvirt driver <= 20 MB RSS).
 //
-//   compute-idle-rss-bench [--uri URI] [--idle SECONDS] [--binary PATH] [--top N]
-//                          [--budget MB] [--check] [--conf-extra 'LINE' ...]
+//   compute-idle-rss-bench [--uri URI] [--idle SECONDS] [--warm CALLS] [--binary PATH]
+//                          [--top N] [--budget MB] [--check] [--conf-extra 'LINE' ...]
 //
 // Starts nova-compute with compute_driver = libvirt.LibvirtDriver and [libvirt]
 // connection_uri = URI (default test:///default, libvirt's in-process test hypervisor; on a
@@ -10,13 +10,20 @@
 // with a minimal conductor in this process. Once the compute answers baseapi ping (service
 // record registered, compute node reported, RPC server consuming), it is left idle for
 // SECONDS (default 20: the first heartbeat and periodic tasks have run by then) and its
-// /proc/<pid>/smaps is read:
+// /proc/<pid>/smaps is read. --warm CALLS first sends that many baseapi pings from 16
+// threads at once, so that the RPC executor threads have all run handlers (and allocated)
+// before the idle period: the idle figure of an agent that has served requests.
+// What is printed:
 //   - RSS, PSS, anonymous and file-backed totals, and the thread count;
 //   - the largest mappings grouped by what backs them: each shared library and the binary's
 //     own file (RSS = its pages this process touched; PSS divides them among every process
 //     mapping them), [heap] (the main malloc arena), thread stacks, the other malloc arenas
 //     (glibc's 64 MiB-aligned heaps) and other anonymous memory.
 // --check exits 1 when RSS is above --budget (default 20 MB).
+//
+// The minimal conductor consumes the shared `conductor` queue of the broker's vhost: do not
+// run this while another test or a cloud uses the same broker (the requests would be shared
+// between the two conductors).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -154,7 +161,7 @@ std::string Mb(long kib) {
 
 int PrintUsage(const char* argv0) {
     std::cerr << "usage: " << argv0
-              << " [--uri URI] [--idle SECONDS] [--binary PATH] [--top N] [--budget MB] [--check]"
+              << " [--uri URI] [--idle SECONDS] [--warm CALLS] [--binary PATH] [--top N] [--budget MB] [--check]"
                  " [--conf-extra 'LINE' ...]\n";
     return 2;
 }
@@ -165,6 +172,7 @@ int main(int argc, char** argv) {
     std::string uri = "test:///default";
     std::string binary = NOVA_COMPUTE_BINARY;
     int idle_seconds = 20;
+    int warm_calls = 0;
     int top = 25;
     double budget_mb = 20;
     bool check = false;
@@ -180,6 +188,8 @@ int main(int argc, char** argv) {
                 uri = next();
             } else if (a == "--idle") {
                 idle_seconds = std::stoi(next());
+            } else if (a == "--warm") {
+                warm_calls = std::stoi(next());
             } else if (a == "--binary") {
                 binary = next();
             } else if (a == "--top") {
@@ -267,12 +277,29 @@ int main(int argc, char** argv) {
         stop();
         return 1;
     }
+    if (warm_calls > 0) {
+        constexpr int kCallers = 16;
+        std::vector<std::thread> callers;
+        for (int c = 0; c < kCallers; ++c) {
+            callers.emplace_back([&, c] {
+                nova::rpc::Client client(transport,
+                                         {.topic = "compute", .server = "rss-bench",
+                                          .namespace_ = "baseapi", .version = "1.1"},
+                                         std::nullopt, 10000ms);
+                for (int i = c; i < warm_calls; i += kCallers) {
+                    client.Call(ctx, "ping", {{"arg", std::string(1024, 'x')}});
+                }
+            });
+        }
+        for (auto& t : callers) t.join();
+    }
     std::this_thread::sleep_for(std::chrono::seconds(idle_seconds));
 
     const Breakdown b = ReadSmaps(pid);
     const std::string threads = StatusValue(pid, "Threads");
-    std::cout << "nova-compute (libvirt driver, " << uri << ") idle " << idle_seconds
-              << " s: RSS " << Mb(b.total.rss_kib) << " MB (PSS " << Mb(b.total.pss_kib)
+    std::cout << "nova-compute (libvirt driver, " << uri << ") idle " << idle_seconds << " s"
+              << (warm_calls > 0 ? " after " + std::to_string(warm_calls) + " pings" : "")
+              << ": RSS " << Mb(b.total.rss_kib) << " MB (PSS " << Mb(b.total.pss_kib)
               << " MB; anonymous " << Mb(b.anon_total_kib) << " MB, file-backed "
               << Mb(b.file_total_kib) << " MB), " << threads << " threads, budget " << budget_mb
               << " MB RSS\n";
