@@ -4,7 +4,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include <atomic>
 #include <condition_variable>
@@ -16,11 +15,15 @@
 #include "nova/common/log.hpp"
 #include "nova/rpc/transport.hpp"
 #include "nova/rpc/wire.hpp"
+#include "worker_pool.hpp"
 
 namespace nova::rpc {
 namespace {
 
 spdlog::logger& Log() { return log::Get("nova.rpc.server"); }
+
+// A handler thread idle this long stops; the next request starts one again (worker_pool.hpp).
+constexpr std::chrono::seconds kWorkerIdleTimeout{60};
 
 }  // namespace
 
@@ -85,7 +88,7 @@ struct Server::Impl {
     ServerTarget target;
     Dispatcher dispatcher;
     int workers;
-    std::unique_ptr<boost::asio::thread_pool> pool;
+    std::unique_ptr<WorkerPool> pool;
     // Call-monitor heartbeats run here, so a blocked handler still gets them out.
     boost::asio::io_context timers;
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> timers_work;
@@ -129,9 +132,7 @@ struct Server::Impl {
             std::lock_guard lock(mutex);
             ++in_flight;
         }
-        boost::asio::post(*pool, [this, request = std::move(request)]() mutable {
-            Process(std::move(request));
-        });
+        pool->Post([this, request = std::move(request)]() mutable { Process(std::move(request)); });
         return true;
     }
 
@@ -230,7 +231,7 @@ void Server::Start() {
     std::lock_guard lock(d.mutex);
     if (d.started) return;
     d.started = true;
-    d.pool = std::make_unique<boost::asio::thread_pool>(static_cast<std::size_t>(d.workers));
+    d.pool = std::make_unique<WorkerPool>(static_cast<std::size_t>(d.workers), kWorkerIdleTimeout);
     d.timers_work.emplace(d.timers.get_executor());
     d.timers_thread = std::thread([&d] { d.timers.run(); });
     const std::string exchange =
@@ -254,7 +255,7 @@ void Server::Stop() {
         std::unique_lock lock(d.mutex);
         d.idle.wait(lock, [&d] { return d.in_flight == 0; });
     }
-    d.pool->join();
+    d.pool->Join();
     d.timers_work.reset();
     d.timers.stop();
     if (d.timers_thread.joinable()) d.timers_thread.join();
