@@ -1,8 +1,6 @@
 // ComputeManager: resize and cold migration (Nova's prep_resize, resize_instance,
 // finish_resize, confirm_resize, revert_resize and finish_revert_resize, with their
 // allocation, reschedule and failure handling). The flow is in docs/compute-manager.md.
-#include <fmt/format.h>
-
 #include "nova/common/error.hpp"
 #include "nova/common/log.hpp"
 #include "nova/common/time.hpp"
