@@ -74,6 +74,9 @@ function(nova_add_executable name)
     cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
     add_executable(${name} ${ARG_SOURCES})
     target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+    # A service binary records only the shared libraries it calls (DT_NEEDED): a library
+    # named on the link line through a dependency but unused is not loaded at run time.
+    target_link_options(${name} PRIVATE -Wl,--as-needed)
     nova_target_defaults(${name})
     set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin)
 endfunction()

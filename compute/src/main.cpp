@@ -65,6 +65,12 @@ int main(int argc, char** argv) {
         .libvirt = conf::LoadOrExit<conf::LibvirtOptions>(program),
         .fake = conf::LoadOrExit<conf::FakeOptions>(program)};
     const auto compute_options = conf::LoadOrExit<conf::ComputeOptions>(program);
+    // Before the transport, the RPC executor pool and libvirt's event loop start threads
+    // (see [DEFAULT] malloc_arena_max): idle threads must not each keep an arena resident.
+    if (!service::LimitMallocArenas(driver_config.compute.malloc_arena_max)) {
+        NOVA_LOG_WARN(logger, log::kNoContext, "glibc refused malloc_arena_max = {}",
+                      driver_config.compute.malloc_arena_max);
+    }
 
     if (!messaging.transport_url || messaging.transport_url->empty()) {
         NOVA_LOG_ERROR(logger, log::kNoContext,

@@ -18,7 +18,7 @@
 #include "nova/rpc/transport.hpp"
 #include "nova/service/launcher.hpp"
 #include "nova/service/service.hpp"
-#include "nova/service/service_record.hpp"
+#include "nova/service/db_service_records.hpp"
 
 int main(int argc, char** argv) {
     using namespace nova;

@@ -23,6 +23,9 @@ namespace {
 
 spdlog::logger& Log() { return log::Get("nova.rpc.server"); }
 
+// A handler thread idle this long stops; the next request starts one again (work_queue.hpp).
+constexpr std::chrono::seconds kWorkerIdleTimeout{60};
+
 }  // namespace
 
 // --- Endpoint ------------------------------------------------------------------------------
@@ -230,7 +233,7 @@ void Server::Start() {
     std::lock_guard lock(d.mutex);
     if (d.started) return;
     d.started = true;
-    d.pool = std::make_unique<WorkQueue>(static_cast<std::size_t>(d.workers));
+    d.pool = std::make_unique<WorkQueue>(static_cast<std::size_t>(d.workers), kWorkerIdleTimeout);
     d.timers_work.emplace(d.timers.get_executor());
     d.timers_thread = std::thread([&d] { d.timers.run(); });
     const std::string exchange =

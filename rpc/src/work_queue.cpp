@@ -1,59 +1,96 @@
 #include "work_queue.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <system_error>
 
 #include "delivery_burst.hpp"
+#include "nova/common/log.hpp"
 
 namespace nova::rpc {
 
-WorkQueue::WorkQueue(std::size_t threads) {
-    std::lock_guard lock(mutex_);
-    const std::size_t n = std::max<std::size_t>(1, threads);
-    free_ = n;  // every thread starts at the queue
-    threads_.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) threads_.emplace_back([this] { Run(); });
+namespace {
+spdlog::logger& Log() { return log::Get("nova.rpc.server"); }
+
+void JoinAll(std::list<std::thread>& threads) {
+    for (auto& t : threads) t.join();
 }
+}  // namespace
+
+WorkQueue::WorkQueue(std::size_t max_threads, std::chrono::milliseconds idle_timeout)
+    : max_threads_(std::max<std::size_t>(1, max_threads)), idle_timeout_(idle_timeout) {}
 
 WorkQueue::~WorkQueue() { Join(); }
 
 void WorkQueue::Post(std::function<void()> task) {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return;
-    tasks_.push_back(std::move(task));
-    if (!DeliveryBurst::Active()) {
-        MaybeWake();
-        return;
+    Threads done;  // joined outside the lock: they have only to return from Run()
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_) {
+            NOVA_LOG_WARN(Log(), log::kNoContext, "An RPC request arrived while the server stops; dropped");
+            return;
+        }
+        done.splice(done.end(), finished_);
+        tasks_.push_back(std::move(task));
+        if (!DeliveryBurst::Active()) {
+            MaybeWake();
+        } else if (!wake_deferred_) {
+            wake_deferred_ = true;
+            DeliveryBurst::Defer([weak = std::weak_ptr<WorkQueue*>(self_)] {
+                auto self = weak.lock();
+                if (!self) return;  // the queue is gone
+                WorkQueue& queue = **self;
+                std::lock_guard queue_lock(queue.mutex_);
+                queue.wake_deferred_ = false;
+                queue.MaybeWake();
+            });
+        }
     }
-    if (wake_deferred_) return;
-    wake_deferred_ = true;
-    DeliveryBurst::Defer([weak = std::weak_ptr<WorkQueue*>(self_)] {
-        auto self = weak.lock();
-        if (!self) return;  // the queue is gone
-        WorkQueue& queue = **self;
-        std::lock_guard queue_lock(queue.mutex_);
-        queue.wake_deferred_ = false;
-        queue.MaybeWake();
-    });
+    JoinAll(done);
 }
 
 void WorkQueue::MaybeWake() {
-    if (tasks_.empty() || free_ + tokens_ > 0 || sleeping_ <= tokens_) return;
-    ++tokens_;
-    ++wakeups_;
-    wake_.notify_one();
+    if (tasks_.empty() || free_ + tokens_ > 0) return;  // an awake worker will take it
+    if (sleeping_ > tokens_) {
+        ++tokens_;
+        ++wakeups_;
+        wake_.notify_one();
+    } else if (running_.size() < max_threads_) {
+        StartThread();
+    }
 }
 
-void WorkQueue::Run() {
+void WorkQueue::StartThread() {
+    running_.emplace_back();
+    const auto self = std::prev(running_.end());
+    try {
+        // The new thread waits for mutex_ (held here) before it touches `self`.
+        *self = std::thread([this, self] { Run(self); });
+    } catch (const std::system_error& e) {
+        running_.erase(self);
+        // The task stays queued: a running thread takes it, or the next Post or Join does.
+        NOVA_LOG_ERROR(Log(), log::kNoContext, "Could not start an RPC worker thread ({} running): {}",
+                       running_.size(), e.what());
+        return;
+    }
+    ++free_;  // a new thread starts at the queue
+    ++wakeups_;
+    peak_ = std::max(peak_, running_.size());
+}
+
+void WorkQueue::Run(Threads::iterator self) {
     std::unique_lock lock(mutex_);
     while (true) {
         // Here this worker counts as free.
         if (tasks_.empty()) {
             --free_;
-            if (stopping_) return;
+            if (stopping_) break;
             ++sleeping_;
             // Whoever wakes first takes a token; a spurious wake-up without one sleeps again.
-            wake_.wait(lock, [this] { return tokens_ > 0 || stopping_; });
+            const bool woken =
+                wake_.wait_for(lock, idle_timeout_, [this] { return tokens_ > 0 || stopping_; });
             --sleeping_;
+            if (!woken) break;  // idle for idle_timeout: not needed now
             if (tokens_ > 0) --tokens_;
             ++free_;
             continue;
@@ -63,28 +100,55 @@ void WorkQueue::Run() {
         --free_;
         MaybeWake();  // more queued and nobody free: the next worker, before this task runs
         lock.unlock();
-        task();
+        try {
+            task();
+        } catch (const std::exception& e) {
+            NOVA_LOG_ERROR(Log(), log::kNoContext, "An RPC worker task failed: {}", e.what());
+        } catch (...) {
+            NOVA_LOG_ERROR(Log(), log::kNoContext, "An RPC worker task failed");
+        }
         task = nullptr;  // destroy captures outside the lock
         lock.lock();
         ++free_;
     }
+    finished_.splice(finished_.end(), running_, self);
+    exited_.notify_all();
 }
 
 void WorkQueue::Join() {
-    std::vector<std::thread> threads;
+    Threads done;
+    std::deque<std::function<void()>> left;
     {
-        std::lock_guard lock(mutex_);
-        if (threads_.empty()) return;
+        std::unique_lock lock(mutex_);
         stopping_ = true;
-        threads.swap(threads_);
+        wake_.notify_all();
+        exited_.wait(lock, [this] { return running_.empty(); });
+        done.splice(done.end(), finished_);
+        left.swap(tasks_);  // only when no thread could be started for them
     }
-    wake_.notify_all();
-    for (auto& t : threads) t.join();
+    JoinAll(done);
+    for (auto& task : left) {
+        try {
+            task();
+        } catch (const std::exception& e) {
+            NOVA_LOG_ERROR(Log(), log::kNoContext, "An RPC worker task failed: {}", e.what());
+        }
+    }
 }
 
 std::size_t WorkQueue::wakeups() const {
     std::lock_guard lock(mutex_);
     return wakeups_;
+}
+
+std::size_t WorkQueue::threads() const {
+    std::lock_guard lock(mutex_);
+    return running_.size();
+}
+
+std::size_t WorkQueue::peak_threads() const {
+    std::lock_guard lock(mutex_);
+    return peak_;
 }
 
 }  // namespace nova::rpc

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 namespace nova::rpc {
@@ -15,9 +16,47 @@ namespace {
 
 using namespace std::chrono_literals;
 
+template <class P>
+bool Eventually(P predicate, std::chrono::milliseconds limit = 5000ms) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+        if (predicate()) return true;
+        std::this_thread::sleep_for(2ms);
+    }
+    return predicate();
+}
+
+// Holds the tasks that wait on it until Open().
+class Gate {
+public:
+    void Wait() {
+        std::unique_lock lock(mutex_);
+        ++waiting_;
+        changed_.notify_all();
+        changed_.wait(lock, [this] { return open_; });
+        --waiting_;
+    }
+    void Open() {
+        std::lock_guard lock(mutex_);
+        open_ = true;
+        changed_.notify_all();
+    }
+    int waiting() {
+        std::lock_guard lock(mutex_);
+        return waiting_;
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    int waiting_ = 0;
+    bool open_ = false;
+};
+
+
 TEST_CASE("work queue: runs every task, and Join finishes what was queued") {
     std::atomic<int> ran{0};
-    WorkQueue queue(4);
+    WorkQueue queue(4, 10s);
     for (int i = 0; i < 10000; ++i) queue.Post([&] { ++ran; });
     queue.Join();
     CHECK(ran == 10000);
@@ -26,7 +65,7 @@ TEST_CASE("work queue: runs every task, and Join finishes what was queued") {
 }
 
 TEST_CASE("work queue: a burst costs one wake-up per worker, not one per task") {
-    WorkQueue queue(8);
+    WorkQueue queue(8, 10s);
     std::atomic<int> ran{0};
     std::mutex mutex;
     std::condition_variable cv;
@@ -52,7 +91,7 @@ TEST_CASE("work queue: a burst costs one wake-up per worker, not one per task") 
 }
 
 TEST_CASE("work queue: posts inside a delivery burst wake a worker once, when the burst ends") {
-    WorkQueue queue(4);
+    WorkQueue queue(4, 10s);
     std::this_thread::sleep_for(20ms);  // let the workers go to sleep
     std::atomic<int> ran{0};
     {
@@ -74,7 +113,7 @@ TEST_CASE("work queue: posts inside a delivery burst wake a worker once, when th
 
 TEST_CASE("work queue: blocked tasks do not hold up the others while workers sleep") {
     // Three tasks block until all three run at once: needs three workers awake together.
-    WorkQueue queue(3);
+    WorkQueue queue(3, 10s);
     std::mutex mutex;
     std::condition_variable cv;
     int arrived = 0;
@@ -92,6 +131,81 @@ TEST_CASE("work queue: blocked tasks do not hold up the others while workers sle
     }
     queue.Join();
     CHECK(together == 3);
+}
+
+TEST_CASE("work queue: starts no thread before there is work") {
+    WorkQueue pool(8, 10s);
+    CHECK(pool.threads() == 0);
+    CHECK(pool.peak_threads() == 0);
+}
+
+TEST_CASE("work queue: runs concurrent work on at most max_threads threads") {
+    WorkQueue pool(3, 10s);
+    Gate gate;
+    std::atomic<int> done{0};
+    for (int i = 0; i < 10; ++i) {
+        pool.Post([&] {
+            gate.Wait();
+            ++done;
+        });
+    }
+    REQUIRE(Eventually([&] { return gate.waiting() == 3; }));
+    std::this_thread::sleep_for(20ms);
+    CHECK(gate.waiting() == 3);  // the other seven wait in the queue
+    CHECK(pool.threads() == 3);
+    gate.Open();
+    REQUIRE(Eventually([&] { return done.load() == 10; }));
+    CHECK(pool.peak_threads() == 3);
+}
+
+TEST_CASE("work queue: reuses an idle thread for sequential work") {
+    WorkQueue pool(8, 10s);
+    for (int i = 0; i < 20; ++i) {
+        std::atomic<bool> ran{false};
+        pool.Post([&] { ran = true; });
+        REQUIRE(Eventually([&] { return ran.load(); }));
+        // Let the thread get back to waiting before the next post.
+        REQUIRE(Eventually([&] { return pool.threads() == 1; }));
+        std::this_thread::sleep_for(1ms);
+    }
+    CHECK(pool.peak_threads() == 1);
+}
+
+TEST_CASE("work queue: stops threads that stay idle and starts them again on new work") {
+    WorkQueue pool(4, 50ms);
+    Gate gate;
+    for (int i = 0; i < 4; ++i) pool.Post([&] { gate.Wait(); });
+    REQUIRE(Eventually([&] { return gate.waiting() == 4; }));
+    CHECK(pool.threads() == 4);
+    gate.Open();
+    REQUIRE(Eventually([&] { return pool.threads() == 0; }));
+    std::atomic<bool> ran{false};
+    pool.Post([&] { ran = true; });
+    CHECK(Eventually([&] { return ran.load(); }));
+    CHECK(Eventually([&] { return pool.threads() == 0; }));
+}
+
+TEST_CASE("work queue: keeps going after a task throws") {
+    WorkQueue pool(1, 10s);
+    std::atomic<bool> ran{false};
+    pool.Post([] { throw std::runtime_error("handler bug"); });
+    pool.Post([&] { ran = true; });
+    CHECK(Eventually([&] { return ran.load(); }));
+}
+
+TEST_CASE("work queue: Join runs what is queued, then leaves no thread") {
+    std::atomic<int> done{0};
+    WorkQueue pool(2, 10s);
+    for (int i = 0; i < 50; ++i) {
+        pool.Post([&] {
+            std::this_thread::sleep_for(1ms);
+            ++done;
+        });
+    }
+    pool.Join();
+    CHECK(done.load() == 50);
+    CHECK(pool.threads() == 0);
+    pool.Join();  // idempotent
 }
 
 }  // namespace

@@ -16,7 +16,7 @@
 #include "nova/scheduler/service.hpp"
 #include "nova/service/launcher.hpp"
 #include "nova/service/service.hpp"
-#include "nova/service/service_record.hpp"
+#include "nova/service/db_service_records.hpp"
 
 int main(int argc, char** argv) {
     nova::service::BlockServiceSignals();  // before any thread exists

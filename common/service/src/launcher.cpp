@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <future>
+#include <malloc.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -24,6 +25,11 @@ sigset_t ServiceSignals() {
     return set;
 }
 }  // namespace
+
+bool LimitMallocArenas(int max_arenas) {
+    if (max_arenas <= 0) return true;
+    return ::mallopt(M_ARENA_MAX, max_arenas) == 1;
+}
 
 void BlockServiceSignals() {
     auto set = ServiceSignals();

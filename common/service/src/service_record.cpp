@@ -1,7 +1,6 @@
 #include "nova/service/service_record.hpp"
 
 #include "nova/common/error.hpp"
-#include "nova/db/service_store.hpp"
 #include "nova/objects/object.hpp"
 
 namespace nova::service {
@@ -9,19 +8,6 @@ namespace nova::service {
 namespace {
 spdlog::logger& Log() { return log::Get("nova.service"); }
 }  // namespace
-
-std::optional<objects::Service> DbServiceRecords::Find(const std::string& host,
-                                                       const std::string& binary) {
-    try {
-        return store_.GetByHostAndBinary(host, binary);
-    } catch (const HostBinaryNotFound&) {
-        return std::nullopt;
-    }
-}
-
-void DbServiceRecords::Create(objects::Service& service) { store_.Create(service); }
-
-void DbServiceRecords::Save(objects::Service& service) { store_.Save(service); }
 
 objects::Service RegisterService(ServiceRecords& records, const std::string& host,
                                  const std::string& binary, const std::string& topic) {

@@ -4,7 +4,7 @@
 #include "../../db/tests/scratch_database.hpp"
 #include "nova/common/service_state.hpp"
 #include "nova/db/service_store.hpp"
-#include "nova/service/service_record.hpp"
+#include "nova/service/db_service_records.hpp"
 
 using namespace std::chrono_literals;
 

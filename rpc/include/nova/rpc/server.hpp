@@ -8,8 +8,9 @@
 //                      {manager, rpc::BaseApiEndpoint("nova-compute")}, workers);
 //   server.Start();  ...  server.Stop();
 //
-// Handlers run on a pool of `workers` threads (they may block on the DB), never on the
-// transport's I/O thread. A handler that throws sends the failure back to a caller; a NovaError
+// Handlers run on up to `workers` threads (they may block on the DB), never on the
+// transport's I/O thread. The threads start when requests arrive and stop after a minute
+// without work, so an idle server holds none. A handler that throws sends the failure back to a caller; a NovaError
 // keeps its class, module and kwargs on the wire.
 #include <functional>
 #include <map>

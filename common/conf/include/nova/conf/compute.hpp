@@ -30,6 +30,7 @@ struct ComputeDefaultOptions {
     int shutdown_timeout;
     int instance_build_timeout;
     int scheduler_instance_sync_interval;
+    int malloc_arena_max;  // nova-cpp
     static void Declare(Schema<ComputeDefaultOptions>& s);
 
     // instances_path, or Nova's default "$state_path/instances".

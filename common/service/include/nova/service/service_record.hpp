@@ -3,17 +3,14 @@
 // heartbeat every report_interval (Nova's nova/service.py and its DB servicegroup driver).
 //
 // Where the row lives is a seam: nova-conductor, nova-scheduler and nova-api write the cell
-// database directly (DbServiceRecords); nova-compute has no database access and reaches the
-// same operations through the conductor's object API.
+// database directly (DbServiceRecords in db_service_records.hpp, library nova::service_db);
+// nova-compute has no database access and reaches the same operations through the
+// conductor's object API (ConductorServiceRecords), so it does not link the DB client.
 #include <optional>
 #include <string>
 
 #include "nova/common/log.hpp"
 #include "nova/objects/service.pb.h"
-
-namespace nova::db {
-class ServiceStore;
-}
 
 namespace nova::service {
 
@@ -34,17 +31,6 @@ public:
     virtual void Create(objects::Service& service) = 0;
     // Writes the changed fields; a changed report_count also stamps last_seen_up.
     virtual void Save(objects::Service& service) = 0;
-};
-
-class DbServiceRecords final : public ServiceRecords {
-public:
-    explicit DbServiceRecords(db::ServiceStore& store) : store_(store) {}
-    std::optional<objects::Service> Find(const std::string& host, const std::string& binary) override;
-    void Create(objects::Service& service) override;
-    void Save(objects::Service& service) override;
-
-private:
-    db::ServiceStore& store_;
 };
 
 // The start of every service: the existing record (its version brought up to

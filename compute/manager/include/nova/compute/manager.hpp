@@ -182,6 +182,12 @@ private:
     template <class Body>
     void WithInstanceEvent(const RequestContext& context, const objects::Instance& instance,
                            const std::string& event_name, Body&& body);
+    // The handler of a cast: WithInstanceEvent, and a failure (already recorded in the
+    // instance, its fault and the event, or handed to the conductor) ends the operation with
+    // a debug log, since a cast has nobody to report it to.
+    template <class Body>
+    void CastWithInstanceEvent(const RequestContext& context, const objects::Instance& instance,
+                               const std::string& event_name, Body&& body);
     // The simple power operations (pause, suspend, ...): notify start, driver call, save
     // with the expected task_state, notify end; on failure the fault is saved.
     template <class DriverCall>
