@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <regex>
 
@@ -285,6 +286,18 @@ int CompareColumn(const objects::Instance& a, const objects::Instance& b, const 
     if (va == vb) return 0;
     if (va.is_null()) return -1;
     if (vb.is_null()) return 1;
+    if (va.is_string() && vb.is_string()) {
+        // As the cells' utf8mb4_general_ci columns compare (ASCII letters without case), so
+        // that the merge across cells keeps the order each cell's SQL gave.
+        const auto& sa = va.get_ref<const std::string&>();
+        const auto& sb = vb.get_ref<const std::string&>();
+        for (std::size_t i = 0; i < sa.size() && i < sb.size(); ++i) {
+            int ca = std::tolower(static_cast<unsigned char>(sa[i]));
+            int cb = std::tolower(static_cast<unsigned char>(sb[i]));
+            if (ca != cb) return ca < cb ? -1 : 1;
+        }
+        return sa.size() < sb.size() ? -1 : sa.size() > sb.size() ? 1 : 0;
+    }
     return va < vb ? -1 : 1;
 }
 
