@@ -8,6 +8,7 @@
 // this class holds the logic and is the only place that writes server state in nova-api.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -78,7 +79,10 @@ struct ListScope {
 
 class ComputeApi {
 public:
-    explicit ComputeApi(handlers::HandlerDeps& deps) : deps_(deps) {}
+    explicit ComputeApi(handlers::HandlerDeps& deps);
+    ~ComputeApi();
+    ComputeApi(const ComputeApi&) = delete;
+    ComputeApi& operator=(const ComputeApi&) = delete;
 
     // Throws InstanceNotFound, also for another project's server when `context` is a user
     // context (IsUserContext). `read_deleted`: deleted cell instances are found too.
@@ -150,10 +154,18 @@ private:
     // instance counted once.
     std::map<std::string, std::int64_t> InstanceUsage(db::Session& api, const std::string& project_id,
                                                       const std::optional<std::string>& user) const;
+    // A create waiting to be counted and written under its project's quota lock, and the
+    // queue that writes the waiting creates of a project in one transaction (compute_api.cpp).
+    struct Reservation;
+    class ReservationQueue;
+    // Counts, checks and writes a batch of one project's reservations in one transaction
+    // that holds the project's quota lock.
+    void WriteReservations(const std::string& project_id, const std::vector<Reservation*>& batch) const;
     const conductor::ComputeTaskRpcApi& ComputeTask() const;
     const compute::ComputeRpcApi& ComputeRpc() const;
 
     handlers::HandlerDeps& deps_;
+    std::unique_ptr<ReservationQueue> reservations_;
 };
 
 // Nova's utils.sanitize_hostname.

@@ -52,6 +52,21 @@ void RequestSpecStore::Create(Session& s, objects::RequestSpec& spec, WallTime n
     objects::ResetChanges(spec, true);
 }
 
+void RequestSpecStore::CreateMany(Session& s, const std::vector<objects::RequestSpec*>& specs, WallTime now) {
+    if (specs.empty()) return;
+    std::string sql = "INSERT INTO `request_specs` (`instance_uuid`, `spec`, `created_at`) VALUES ";
+    Params values;
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+        if (!specs[i]->has_instance_uuid()) {
+            throw ObjectActionError({{"action", "create"}, {"reason", "instance_uuid is required"}});
+        }
+        sql += i ? ", (?, ?, ?)" : "(?, ?, ?)";
+        values.insert(values.end(), {specs[i]->instance_uuid(), SpecJson(*specs[i]), now});
+    }
+    s.Execute(sql, values);
+    for (auto* spec : specs) objects::ResetChanges(*spec, true);
+}
+
 objects::RequestSpec RequestSpecStore::GetByInstanceUuid(const std::string& uuid) {
     auto rows = pool_.Query("SELECT `id`, `spec` FROM `request_specs` WHERE `instance_uuid` = ?", {uuid});
     if (rows.empty()) throw RequestSpecNotFound({{"instance_uuid", uuid}});
@@ -91,6 +106,19 @@ void BuildRequestStore::Create(Session& s, objects::BuildRequest& request, WallT
     }
     request.set_id(Builds().Insert(s, request, now));
     objects::ResetChanges(request, true);
+}
+
+void BuildRequestStore::CreateMany(Session& s, const std::vector<objects::BuildRequest*>& requests, WallTime now) {
+    if (requests.empty()) return;
+    std::vector<objects::Message*> rows;
+    for (auto* request : requests) {
+        if (!request->has_instance_uuid() && request->has_instance()) {
+            request->set_instance_uuid(request->instance().uuid());
+        }
+        rows.push_back(request);
+    }
+    Builds().InsertMany(s, rows, now);
+    for (auto* request : requests) objects::ResetChanges(*request, true);
 }
 
 std::vector<BuildRequestStore::Pending> BuildRequestStore::GetPending(Session& s, const std::string& project_id) {

@@ -17,6 +17,8 @@ public:
     void Create(objects::RequestSpec& spec);  // needs instance_uuid
     // The same inside the caller's transaction.
     void Create(Session& s, objects::RequestSpec& spec, WallTime now);
+    // Several in one INSERT inside the caller's transaction; their ids are not read back.
+    void CreateMany(Session& s, const std::vector<objects::RequestSpec*>& specs, WallTime now);
     objects::RequestSpec GetByInstanceUuid(const std::string& uuid);  // RequestSpecNotFound
     void Save(objects::RequestSpec& spec);
     void Destroy(const std::string& instance_uuid);
@@ -32,6 +34,8 @@ public:
     void Create(objects::BuildRequest& request);
     // The same inside the caller's transaction.
     void Create(Session& s, objects::BuildRequest& request, WallTime now);
+    // Several in one INSERT inside the caller's transaction; their ids are not read back.
+    void CreateMany(Session& s, const std::vector<objects::BuildRequest*>& requests, WallTime now);
 
     // What the quota check counts of a project's BuildRequests (servers accepted by the API
     // and not yet in a cell; the conductor deletes the BuildRequest after creating the
