@@ -388,13 +388,33 @@ std::map<std::string, std::int64_t> ComputeApi::InstanceUsage(db::Session& api, 
     // The BuildRequests first, then the cells without those instances: an instance the
     // conductor moves into its cell between the two reads is counted once, as a BuildRequest.
     std::map<std::string, std::int64_t> used{{"instances", 0}, {"cores", 0}, {"ram", 0}};
-    std::vector<std::string> pending_uuids;
-    for (const auto& p : db::BuildRequestStore::GetPending(api, project_id)) {
-        pending_uuids.push_back(p.instance_uuid);
+    auto pending_uuids = db::BuildRequestStore::GetPendingUuids(api, project_id);
+    std::map<std::string, PendingInfo> pending;
+    std::vector<std::string> unknown;
+    {
+        std::lock_guard lock(pending_mutex_);
+        auto& known = pending_[project_id];
+        for (const auto& uuid : pending_uuids) {
+            if (auto it = known.find(uuid); it != known.end()) {
+                pending.emplace(uuid, it->second);
+            } else {
+                unknown.push_back(uuid);
+            }
+        }
+    }
+    for (const auto& p : db::BuildRequestStore::GetPending(api, project_id, unknown)) {
+        pending[p.instance_uuid] = {p.user_id, p.vcpus, p.memory_mb};
+    }
+    for (const auto& [uuid, p] : pending) {
         if (user && p.user_id != *user) continue;
         used["instances"] += 1;
         used["cores"] += p.vcpus;
         used["ram"] += p.memory_mb;
+    }
+    {
+        // Keep only what is still pending (the rest is in a cell or deleted).
+        std::lock_guard lock(pending_mutex_);
+        pending_[project_id] = pending;
     }
     for (auto& cell : deps_.cells->AllCached(std::chrono::seconds(10))) {
         auto usage = db::InstanceStore(*cell.pool, deps_.clock).CountUsage(project_id, user, pending_uuids);
@@ -546,6 +566,17 @@ void ComputeApi::WriteReservations(const std::string& project_id, const std::vec
         br_store.CreateMany(s, requests, now);
         mapping_store.CreateMany(s, mappings, now);
     });
+    {
+        // The next count of this project knows these without reading their JSON.
+        std::lock_guard lock(pending_mutex_);
+        auto& known = pending_[project_id];
+        for (auto* r : batch) {
+            if (r->error) continue;
+            for (const auto& br : *r->build_requests) {
+                known[br.instance_uuid()] = {r->user_id, r->vcpus, r->memory_mb};
+            }
+        }
+    }
     auto t1 = MonoClock::now();
     for (auto* r : batch) {
         r->batch = batch.size();

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -166,6 +167,15 @@ private:
 
     handlers::HandlerDeps& deps_;
     std::unique_ptr<ReservationQueue> reservations_;
+    // What the project's BuildRequests hold (by project, then instance uuid): they do not
+    // change, so each is read from its JSON once (those written here never).
+    struct PendingInfo {
+        std::string user_id;
+        std::int64_t vcpus = 0;
+        std::int64_t memory_mb = 0;
+    };
+    mutable std::mutex pending_mutex_;
+    mutable std::map<std::string, std::map<std::string, PendingInfo>> pending_;
 };
 
 // Nova's utils.sanitize_hostname.

@@ -122,13 +122,34 @@ void BuildRequestStore::CreateMany(Session& s, const std::vector<objects::BuildR
 }
 
 std::vector<BuildRequestStore::Pending> BuildRequestStore::GetPending(Session& s, const std::string& project_id) {
+    return GetPending(s, project_id, {"*"});
+}
+
+std::vector<std::string> BuildRequestStore::GetPendingUuids(Session& s, const std::string& project_id) {
+    std::vector<std::string> out;
+    for (const auto& row : s.Query("SELECT `instance_uuid` FROM `build_requests` WHERE `project_id` = ? AND "
+                                   "`instance_uuid` IS NOT NULL",
+                                   {project_id})) {
+        out.push_back(row.String("instance_uuid"));
+    }
+    return out;
+}
+
+std::vector<BuildRequestStore::Pending> BuildRequestStore::GetPending(Session& s, const std::string& project_id,
+                                                                      const std::vector<std::string>& uuids) {
+    if (uuids.empty()) return {};
     // `instance` holds the Instance primitive; JSON_VALUE reads its fields on the server.
-    auto rows = s.Query(
+    std::string sql =
         "SELECT `instance_uuid`, JSON_VALUE(`instance`, '$.\"nova_object.data\".user_id') AS user_id, "
         "CAST(COALESCE(JSON_VALUE(`instance`, '$.\"nova_object.data\".vcpus'), 0) AS SIGNED) AS vcpus, "
         "CAST(COALESCE(JSON_VALUE(`instance`, '$.\"nova_object.data\".memory_mb'), 0) AS SIGNED) AS memory_mb "
-        "FROM `build_requests` WHERE `project_id` = ? AND `instance_uuid` IS NOT NULL",
-        {project_id});
+        "FROM `build_requests` WHERE `project_id` = ? AND `instance_uuid` IS NOT NULL";
+    Params params{project_id};
+    if (!(uuids.size() == 1 && uuids.front() == "*")) {
+        sql += " AND `instance_uuid` IN (" + detail::Placeholders(uuids.size()) + ")";
+        params.insert(params.end(), uuids.begin(), uuids.end());
+    }
+    auto rows = s.Query(sql, params);
     std::vector<Pending> out;
     out.reserve(rows.size());
     for (const auto& row : rows) {

@@ -48,6 +48,10 @@ public:
         std::int64_t memory_mb = 0;
     };
     static std::vector<Pending> GetPending(Session& s, const std::string& project_id);
+    // Only the uuids of those (no JSON read), and GetPending for some of them.
+    static std::vector<std::string> GetPendingUuids(Session& s, const std::string& project_id);
+    static std::vector<Pending> GetPending(Session& s, const std::string& project_id,
+                                           const std::vector<std::string>& uuids);
     objects::BuildRequest GetByInstanceUuid(const std::string& uuid);  // BuildRequestNotFound
     std::vector<objects::BuildRequest> GetByProject(const std::string& project_id);
     std::vector<objects::BuildRequest> GetAll();
