@@ -8,6 +8,8 @@
 // this class holds the logic and is the only place that writes server state in nova-api.
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -69,7 +71,10 @@ struct CreateResult {
 
 class ComputeApi {
 public:
-    explicit ComputeApi(handlers::HandlerDeps& deps) : deps_(deps) {}
+    explicit ComputeApi(handlers::HandlerDeps& deps);
+    ~ComputeApi();
+    ComputeApi(const ComputeApi&) = delete;
+    ComputeApi& operator=(const ComputeApi&) = delete;
 
     // Throws InstanceNotFound, also for another project's server when `context` is a user
     // context (IsUserContext). `read_deleted`: deleted cell instances are found too.
@@ -135,11 +140,28 @@ private:
     // instance counted once.
     std::map<std::string, std::int64_t> InstanceUsage(db::Session& api, const std::string& project_id,
                                                       const std::optional<std::string>& user) const;
+    // A create waiting to be counted and written under its project's quota lock, and the
+    // queue that writes the waiting creates of a project in one transaction (compute_api.cpp).
+    struct Reservation;
+    class ReservationQueue;
+    // Counts, checks and writes a batch of one project's reservations in one transaction
+    // that holds the project's quota lock.
+    void WriteReservations(const std::string& project_id, const std::vector<Reservation*>& batch) const;
     const conductor::ComputeTaskRpcApi& ComputeTask() const;
     const compute::ComputeRpcApi& ComputeRpc() const;
 
     handlers::HandlerDeps& deps_;
     mutable InstanceCellCache cell_cache_;  // Get: the instance mappings' cells
+    std::unique_ptr<ReservationQueue> reservations_;
+    // What the project's BuildRequests hold (by project, then instance uuid): they do not
+    // change, so each is read from its JSON once (those written here never).
+    struct PendingInfo {
+        std::string user_id;
+        std::int64_t vcpus = 0;
+        std::int64_t memory_mb = 0;
+    };
+    mutable std::mutex pending_mutex_;
+    mutable std::map<std::string, std::map<std::string, PendingInfo>> pending_;
 };
 
 // Nova's utils.sanitize_hostname.

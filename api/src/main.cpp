@@ -182,6 +182,18 @@ int main(int argc, char** argv) {
         std::unique_ptr<db::Pool> api_pool;
         std::unique_ptr<api::handlers::CellDatabases> cells;
         if (api_database.connection) {
+            // Each handler thread may hold a connection of each pool at once (a create holds
+            // its API database transaction while it counts in the cells): keep that many open,
+            // since a connection opened and closed per request costs a handshake and
+            // re-prepares its statements.
+            for (auto* options : {&api_database, &cell_database}) {
+                if (options->max_pool_size < osapi.osapi_compute_handler_threads) {
+                    NOVA_LOG_INFO(log, log::kNoContext, "database pool: max_pool_size {} raised to {} "
+                                  "(osapi_compute_handler_threads)", options->max_pool_size,
+                                  osapi.osapi_compute_handler_threads);
+                    options->max_pool_size = osapi.osapi_compute_handler_threads;
+                }
+            }
             api_pool = db::Pool::Create(api_database);
             cells = std::make_unique<api::handlers::CellDatabases>(*api_pool, cell_database, clock);
             deps.api_db = api_pool.get();

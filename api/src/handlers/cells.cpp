@@ -14,6 +14,18 @@ std::vector<CellDatabases::Cell> CellDatabases::All(bool include_cell0) {
     return cells;
 }
 
+std::vector<CellDatabases::Cell> CellDatabases::AllCached(std::chrono::seconds max_age) {
+    {
+        std::lock_guard lock(mutex_);
+        if (cached_at_ != MonoTime{} && MonoClock::now() - cached_at_ < max_age) return cached_;
+    }
+    auto cells = All();
+    std::lock_guard lock(mutex_);
+    cached_ = cells;
+    cached_at_ = MonoClock::now();
+    return cells;
+}
+
 db::Pool& CellDatabases::PoolFor(const objects::CellMapping& cell) {
     std::lock_guard lock(mutex_);
     auto& pool = pools_[cell.database_connection()];

@@ -2,6 +2,7 @@
 // The cell databases nova-api reads (services, compute nodes, instances, migrations): the
 // cells of the API database's cell_mappings, each with its own pool, created on first use
 // and kept (as Nova's nova.context caches cell database connections).
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,9 @@ public:
     };
     // The cells in cell_mappings order; cell0 (failed builds only) when asked for.
     std::vector<Cell> All(bool include_cell0 = false);
+    // All() (without cell0) from a copy at most `max_age` old: Nova's nova-api reads the cell
+    // list once; the quota count, which runs under the project's lock, skips the query.
+    std::vector<Cell> AllCached(std::chrono::seconds max_age);
     // The pool of one cell's database.
     db::Pool& PoolFor(const objects::CellMapping& cell);
 
@@ -36,6 +40,8 @@ private:
     const Clock& clock_;
     std::mutex mutex_;
     std::map<std::string, std::unique_ptr<db::Pool>> pools_;  // by connection URL
+    std::vector<Cell> cached_;
+    MonoTime cached_at_{};
 };
 
 }  // namespace nova::api::handlers

@@ -30,6 +30,21 @@ std::map<std::string, std::int64_t> QuotaLimits::ForProject(const std::string& p
     return limits;
 }
 
+QuotaLimits::ForUserResult QuotaLimits::ForUser(const std::string& project_id, const std::string& user_id) {
+    auto levels = store_.GetLevels(project_id, user_id);
+    ForUserResult out;
+    out.limits = defaults_;
+    for (const auto* level : {&levels.default_class, &levels.project, &levels.user}) {
+        for (const auto& [resource, limit] : *level) {
+            if (out.limits.contains(resource)) out.limits[resource] = limit;
+        }
+    }
+    for (const auto& [resource, limit] : levels.user) {
+        if (resource == "instances" || resource == "cores" || resource == "ram") out.per_user_instances = true;
+    }
+    return out;
+}
+
 std::map<std::string, std::int64_t> QuotaUsage(HandlerDeps& deps, const std::string& project_id,
                                                const std::optional<std::string>& user_id,
                                                const std::string& keypair_user) {

@@ -21,6 +21,13 @@ public:
     // user's rows override those.
     std::map<std::string, std::int64_t> ForProject(const std::string& project_id,
                                                    const std::optional<std::string>& user_id = std::nullopt);
+    // ForProject(project_id, user_id) read in one statement, and whether the user has limits
+    // of its own for instances, cores or ram (Nova then counts that user's usage only).
+    struct ForUserResult {
+        std::map<std::string, std::int64_t> limits;
+        bool per_user_instances = false;
+    };
+    ForUserResult ForUser(const std::string& project_id, const std::string& user_id);
     db::QuotaStore& store() { return store_; }
     const std::map<std::string, std::int64_t>& config_defaults() const { return defaults_; }
 

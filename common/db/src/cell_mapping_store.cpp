@@ -184,6 +184,24 @@ void InstanceMappingStore::Create(Session& s, objects::InstanceMapping& mapping,
     objects::ResetChanges(mapping, true);
 }
 
+void InstanceMappingStore::CreateMany(Session& s, const std::vector<objects::InstanceMapping*>& mappings,
+                                      WallTime now) {
+    std::vector<objects::Message*> unplaced;
+    for (auto* mapping : mappings) {
+        if (mapping->has_cell_mapping()) {
+            Create(s, *mapping, now);
+        } else {
+            unplaced.push_back(mapping);
+        }
+    }
+    if (unplaced.empty()) return;
+    Instances().InsertMany(s, unplaced, now);
+    for (auto* mapping : unplaced) {
+        objects::SetNull(*mapping, "cell_mapping");
+        objects::ResetChanges(*mapping, true);
+    }
+}
+
 objects::InstanceMapping InstanceMappingStore::GetByInstanceUuid(const std::string& uuid) {
     auto rows = pool_.Query(MappingSelect(Instances(), "WHERE m.`instance_uuid` = ?"), {uuid});
     if (rows.empty()) throw InstanceMappingNotFound({{"uuid", uuid}});

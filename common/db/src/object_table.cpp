@@ -1,5 +1,8 @@
 #include "object_table.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 #include <google/protobuf/timestamp.pb.h>
 
 #include "nova/common/assert.hpp"
@@ -151,6 +154,40 @@ std::int64_t ObjectTable::Insert(Session& s, Message& object, WallTime now,
                   Placeholders(values.size()) + ")",
               values);
     return s.LastInsertId();
+}
+
+void ObjectTable::InsertMany(Session& s, const std::vector<Message*>& objects, WallTime now) const {
+    // Rows grouped by their column list, in the order of the objects.
+    std::vector<std::pair<std::string, std::vector<Params>>> groups;
+    for (auto* object : objects) {
+        if (const auto* created = type_.FindFieldByName("created_at");
+            created && Maps("created_at") && !objects::IsSet(*object, "created_at")) {
+            SetTimestamp(*static_cast<google::protobuf::Timestamp*>(
+                             object->GetReflection()->MutableMessage(object, created)),
+                         now);
+        }
+        std::string cols;
+        Params values;
+        for (const auto& [f, column] : columns_) {
+            if (!objects::IsSet(*object, f->name()) && !objects::IsNull(*object, f->name())) continue;
+            if (f->name() == "deleted" || f->name() == "id") continue;
+            cols += (cols.empty() ? "" : ", ") + Quote(column);
+            values.push_back(ValueOf(*object, *f));
+        }
+        auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == cols; });
+        if (it == groups.end()) it = groups.insert(groups.end(), {cols, {}});
+        it->second.push_back(std::move(values));
+    }
+    for (auto& [cols, rows] : groups) {
+        std::string sql = "INSERT INTO " + Quote(table_) + " (" + cols + ") VALUES ";
+        Params values;
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            sql += (i ? ", (" : "(") + Placeholders(rows[i].size()) + ")";
+            values.insert(values.end(), std::make_move_iterator(rows[i].begin()),
+                          std::make_move_iterator(rows[i].end()));
+        }
+        s.Execute(sql, values);
+    }
 }
 
 std::uint64_t ObjectTable::Update(Session& s, Message& object, const std::set<std::string>& fields,

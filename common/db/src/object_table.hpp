@@ -41,6 +41,10 @@ public:
     // created_at from `now` when the object has the field and it is unset. Returns the new id.
     std::int64_t Insert(Session& s, objects::Message& object, WallTime now,
                         const Extra& extra = {}) const;
+    // INSERTs several objects with as few statements as their column sets allow (one when
+    // they have the same fields set, as objects built by the same code do); fills created_at
+    // as Insert does. Their ids are not read back.
+    void InsertMany(Session& s, const std::vector<objects::Message*>& objects, WallTime now) const;
     // UPDATE ... SET <fields among the mapped ones>, updated_at = now, <extra> WHERE <where>.
     // Returns the rows matched.
     std::uint64_t Update(Session& s, objects::Message& object, const std::set<std::string>& fields,

@@ -76,6 +76,22 @@ std::map<std::string, std::int64_t> QuotaStore::GetClassLimits(const std::string
                               {class_name}));
 }
 
+QuotaStore::Levels QuotaStore::GetLevels(const std::string& project_id, const std::string& user_id) {
+    auto rows = pool_.Query(
+        "SELECT 'class' AS `level`, `resource`, `hard_limit` FROM `quota_classes` WHERE `class_name` = 'default' "
+        "UNION ALL SELECT 'project', `resource`, `hard_limit` FROM `quotas` WHERE `project_id` = ? "
+        "UNION ALL SELECT 'user', `resource`, `hard_limit` FROM `project_user_quotas` "
+        "WHERE `project_id` = ? AND `user_id` = ?",
+        {project_id, project_id, user_id});
+    Levels levels;
+    for (const auto& row : rows) {
+        const auto& level = row.String("level");
+        auto& into = level == "class" ? levels.default_class : level == "project" ? levels.project : levels.user;
+        into[row.String("resource")] = row.OptInt("hard_limit").value_or(-1);
+    }
+    return levels;
+}
+
 void QuotaStore::SetClassLimit(const std::string& class_name, const std::string& resource,
                                std::int64_t limit) {
     auto now = detail::FloorNow(clock_);

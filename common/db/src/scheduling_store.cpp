@@ -52,6 +52,21 @@ void RequestSpecStore::Create(Session& s, objects::RequestSpec& spec, WallTime n
     objects::ResetChanges(spec, true);
 }
 
+void RequestSpecStore::CreateMany(Session& s, const std::vector<objects::RequestSpec*>& specs, WallTime now) {
+    if (specs.empty()) return;
+    std::string sql = "INSERT INTO `request_specs` (`instance_uuid`, `spec`, `created_at`) VALUES ";
+    Params values;
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+        if (!specs[i]->has_instance_uuid()) {
+            throw ObjectActionError({{"action", "create"}, {"reason", "instance_uuid is required"}});
+        }
+        sql += i ? ", (?, ?, ?)" : "(?, ?, ?)";
+        values.insert(values.end(), {specs[i]->instance_uuid(), SpecJson(*specs[i]), now});
+    }
+    s.Execute(sql, values);
+    for (auto* spec : specs) objects::ResetChanges(*spec, true);
+}
+
 objects::RequestSpec RequestSpecStore::GetByInstanceUuid(const std::string& uuid) {
     auto rows = pool_.Query("SELECT `id`, `spec` FROM `request_specs` WHERE `instance_uuid` = ?", {uuid});
     if (rows.empty()) throw RequestSpecNotFound({{"instance_uuid", uuid}});
@@ -93,14 +108,48 @@ void BuildRequestStore::Create(Session& s, objects::BuildRequest& request, WallT
     objects::ResetChanges(request, true);
 }
 
+void BuildRequestStore::CreateMany(Session& s, const std::vector<objects::BuildRequest*>& requests, WallTime now) {
+    if (requests.empty()) return;
+    std::vector<objects::Message*> rows;
+    for (auto* request : requests) {
+        if (!request->has_instance_uuid() && request->has_instance()) {
+            request->set_instance_uuid(request->instance().uuid());
+        }
+        rows.push_back(request);
+    }
+    Builds().InsertMany(s, rows, now);
+    for (auto* request : requests) objects::ResetChanges(*request, true);
+}
+
 std::vector<BuildRequestStore::Pending> BuildRequestStore::GetPending(Session& s, const std::string& project_id) {
+    return GetPending(s, project_id, {"*"});
+}
+
+std::vector<std::string> BuildRequestStore::GetPendingUuids(Session& s, const std::string& project_id) {
+    std::vector<std::string> out;
+    for (const auto& row : s.Query("SELECT `instance_uuid` FROM `build_requests` WHERE `project_id` = ? AND "
+                                   "`instance_uuid` IS NOT NULL",
+                                   {project_id})) {
+        out.push_back(row.String("instance_uuid"));
+    }
+    return out;
+}
+
+std::vector<BuildRequestStore::Pending> BuildRequestStore::GetPending(Session& s, const std::string& project_id,
+                                                                      const std::vector<std::string>& uuids) {
+    if (uuids.empty()) return {};
     // `instance` holds the Instance primitive; JSON_VALUE reads its fields on the server.
-    auto rows = s.Query(
+    std::string sql =
         "SELECT `instance_uuid`, JSON_VALUE(`instance`, '$.\"nova_object.data\".user_id') AS user_id, "
         "CAST(COALESCE(JSON_VALUE(`instance`, '$.\"nova_object.data\".vcpus'), 0) AS SIGNED) AS vcpus, "
         "CAST(COALESCE(JSON_VALUE(`instance`, '$.\"nova_object.data\".memory_mb'), 0) AS SIGNED) AS memory_mb "
-        "FROM `build_requests` WHERE `project_id` = ? AND `instance_uuid` IS NOT NULL",
-        {project_id});
+        "FROM `build_requests` WHERE `project_id` = ? AND `instance_uuid` IS NOT NULL";
+    Params params{project_id};
+    if (!(uuids.size() == 1 && uuids.front() == "*")) {
+        sql += " AND `instance_uuid` IN (" + detail::Placeholders(uuids.size()) + ")";
+        params.insert(params.end(), uuids.begin(), uuids.end());
+    }
+    auto rows = s.Query(sql, params);
     std::vector<Pending> out;
     out.reserve(rows.size());
     for (const auto& row : rows) {

@@ -8,6 +8,7 @@
 
 #include "../../objects/src/fill_for_test.hpp"
 #include "nova/common/error.hpp"
+#include "nova/common/time.hpp"
 #include "nova/common/uuid.hpp"
 #include "nova/db/aggregate_store.hpp"
 #include "nova/db/block_device_store.hpp"
@@ -329,6 +330,40 @@ TEST_CASE("request specs and build requests keep whole objects") {
     CHECK(db.pool().Transaction([&](Session& s) { return BuildRequestStore::GetPending(s, "another-project"); }).empty());
     builds.Destroy(br.instance_uuid());
     CHECK_THROWS_AS(builds.Destroy(br.instance_uuid()), BuildRequestNotFound);
+
+    // Several in one statement each, in the caller's transaction (a batch of creates).
+    std::vector<objects::BuildRequest> many(3, Filled<objects::BuildRequest>());
+    std::vector<objects::RequestSpec> many_specs(3, Filled<objects::RequestSpec>());
+    std::vector<objects::InstanceMapping> many_mappings(3);
+    std::vector<objects::BuildRequest*> br_ptrs;
+    std::vector<objects::RequestSpec*> spec_ptrs;
+    std::vector<objects::InstanceMapping*> mapping_ptrs;
+    for (int i = 0; i < 3; ++i) {
+        const auto uuid = GenerateUuid();
+        many[i].set_instance_uuid(uuid);
+        many_specs[i].set_instance_uuid(uuid);
+        many_mappings[i].set_instance_uuid(uuid);
+        many_mappings[i].set_project_id(many[i].project_id());
+        objects::SetNull(many_mappings[i], "cell_mapping");
+        br_ptrs.push_back(&many[i]);
+        spec_ptrs.push_back(&many_specs[i]);
+        mapping_ptrs.push_back(&many_mappings[i]);
+    }
+    InstanceMappingStore mapping_store(db.pool(), db.clock());
+    const auto now = timeutil::FloorSeconds(db.clock().Now());
+    db.pool().Transaction([&](Session& s) {
+        specs.CreateMany(s, spec_ptrs, now);
+        builds.CreateMany(s, br_ptrs, now);
+        mapping_store.CreateMany(s, mapping_ptrs, now);
+    });
+    CHECK(builds.GetByProject(many[0].project_id()).size() == 3);
+    for (int i = 0; i < 3; ++i) {
+        CheckSameFields(many[i], builds.GetByInstanceUuid(many[i].instance_uuid()), {"id"});
+        CheckSameFields(many_specs[i], specs.GetByInstanceUuid(many[i].instance_uuid()), {"id"});
+        auto m = mapping_store.GetByInstanceUuid(many[i].instance_uuid());
+        CHECK(m.project_id() == many[i].project_id());
+        CHECK(objects::IsNull(m, "cell_mapping"));
+    }
 }
 
 TEST_CASE("the project quota lock holds creates of one project until the holder commits") {

@@ -52,6 +52,9 @@ public:
     void Create(objects::InstanceMapping& mapping);
     // The same inside the caller's transaction.
     void Create(Session& s, objects::InstanceMapping& mapping, WallTime now);
+    // Several in one INSERT inside the caller's transaction (those with a cell one by one);
+    // their ids are not read back.
+    void CreateMany(Session& s, const std::vector<objects::InstanceMapping*>& mappings, WallTime now);
     objects::InstanceMapping GetByInstanceUuid(const std::string& uuid);  // InstanceMappingNotFound
     std::vector<objects::InstanceMapping> GetByProject(const std::string& project_id);
     std::vector<objects::InstanceMapping> GetByCell(const std::string& cell_uuid);

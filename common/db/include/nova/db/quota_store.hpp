@@ -28,6 +28,12 @@ public:
     // One user's limits in a project (the project's own stay).
     void DestroyAllByProjectAndUser(const std::string& project_id, const std::string& user_id);
     std::map<std::string, std::int64_t> GetClassLimits(const std::string& class_name = "default");
+    // The limits a request of one user sees, in one statement: the `default` class's, the
+    // project's and the user's own rows.
+    struct Levels {
+        std::map<std::string, std::int64_t> default_class, project, user;
+    };
+    Levels GetLevels(const std::string& project_id, const std::string& user_id);
     void SetClassLimit(const std::string& class_name, const std::string& resource, std::int64_t limit);
 
     // Takes the project's quota lock inside the caller's transaction on the API database: an

@@ -17,6 +17,8 @@ public:
     void Create(objects::RequestSpec& spec);  // needs instance_uuid
     // The same inside the caller's transaction.
     void Create(Session& s, objects::RequestSpec& spec, WallTime now);
+    // Several in one INSERT inside the caller's transaction; their ids are not read back.
+    void CreateMany(Session& s, const std::vector<objects::RequestSpec*>& specs, WallTime now);
     objects::RequestSpec GetByInstanceUuid(const std::string& uuid);  // RequestSpecNotFound
     void Save(objects::RequestSpec& spec);
     void Destroy(const std::string& instance_uuid);
@@ -32,6 +34,8 @@ public:
     void Create(objects::BuildRequest& request);
     // The same inside the caller's transaction.
     void Create(Session& s, objects::BuildRequest& request, WallTime now);
+    // Several in one INSERT inside the caller's transaction; their ids are not read back.
+    void CreateMany(Session& s, const std::vector<objects::BuildRequest*>& requests, WallTime now);
 
     // What the quota check counts of a project's BuildRequests (servers accepted by the API
     // and not yet in a cell; the conductor deletes the BuildRequest after creating the
@@ -44,6 +48,10 @@ public:
         std::int64_t memory_mb = 0;
     };
     static std::vector<Pending> GetPending(Session& s, const std::string& project_id);
+    // Only the uuids of those (no JSON read), and GetPending for some of them.
+    static std::vector<std::string> GetPendingUuids(Session& s, const std::string& project_id);
+    static std::vector<Pending> GetPending(Session& s, const std::string& project_id,
+                                           const std::vector<std::string>& uuids);
     objects::BuildRequest GetByInstanceUuid(const std::string& uuid);  // BuildRequestNotFound
     std::vector<objects::BuildRequest> GetByProject(const std::string& project_id);
     std::vector<objects::BuildRequest> GetAll();
