@@ -55,6 +55,11 @@ void Client::CheckVersionCap() const {
 
 void Client::CastAsync(const RequestContext& context, std::string_view method, Json args,
                        std::function<void(std::exception_ptr)> done) const {
+    SendCast(context, method, args, std::move(done), /*pipelined=*/true);
+}
+
+void Client::SendCast(const RequestContext& context, std::string_view method, const Json& args,
+                      std::function<void(std::exception_ptr)> done, bool pipelined) const {
     CheckVersionCap();
     std::string body = EncodeRequest(context, method, args, target_.namespace_, target_.version,
                                      nullptr, GenerateUuidHex());
@@ -68,19 +73,20 @@ void Client::CastAsync(const RequestContext& context, std::string_view method, J
                    target_.fanout ? " (fanout)" : "");
     PublishOptions options;
     options.deadline = Deadline::After(timeout_);
+    options.coalesce = pipelined;
     transport_->Publish(destination, std::move(body), options, std::move(done));
 }
 
 void Client::Cast(const RequestContext& context, std::string_view method, Json args) const {
     auto promise = std::make_shared<std::promise<void>>();
     auto future = promise->get_future();
-    CastAsync(context, method, std::move(args), [promise](std::exception_ptr error) {
+    SendCast(context, method, args, [promise](std::exception_ptr error) {
         if (error) {
             promise->set_exception(error);
         } else {
             promise->set_value();
         }
-    });
+    }, /*pipelined=*/false);
     future.get();
 }
 

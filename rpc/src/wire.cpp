@@ -401,14 +401,18 @@ std::string EncodeRequest(const RequestContext& context, std::string_view method
 
 RequestContext ExtractContext(Json& message) {
     Json values = Json::object();
-    for (auto it = message.begin(); it != message.end();) {
-        if (it.key().rfind(kContextPrefix, 0) == 0) {
-            values[it.key().substr(kContextPrefix.size())] = std::move(it.value());
-            it = message.erase(it);
-        } else {
-            ++it;
-        }
+    if (!message.is_object()) return RequestContext::FromDict(values);
+    // An object's keys are sorted, so the `_context_*` ones are one run: move them out in order
+    // (stripping a common prefix keeps the order) and erase the run at once.
+    auto& members = message.get_ref<Json::object_t&>();
+    auto& out = values.get_ref<Json::object_t&>();
+    auto first = members.lower_bound(kContextPrefix);
+    auto last = first;
+    for (; last != members.end() && last->first.compare(0, kContextPrefix.size(), kContextPrefix) == 0;
+         ++last) {
+        out.emplace_hint(out.end(), last->first.substr(kContextPrefix.size()), std::move(last->second));
     }
+    members.erase(first, last);
     return RequestContext::FromDict(values);
 }
 

@@ -435,3 +435,23 @@ TEST_CASE("DecodeEnvelope: the fast path and the general parser agree") {
 
 }  // namespace
 }  // namespace nova::rpc
+
+namespace nova::rpc {
+namespace {
+
+TEST_CASE("ExtractContext takes exactly the _context_ keys, whatever sorts around them") {
+    Json message = Json{{"_context", 1},           {"_context_", 2},
+                        {"_context_user_id", "u"}, {"_context_roles", Json::array({"admin"})},
+                        {"_contextz", 3},          {"_cont", 4},
+                        {"_msg_id", "m"},          {"args", Json::object()},
+                        {"method", "x"},           {"_context_is_admin", true}};
+    RequestContext ctx = ExtractContext(message);
+    CHECK(ctx.user_id == "u");
+    CHECK(ctx.is_admin);
+    CHECK(ctx.roles == std::vector<std::string>{"admin"});
+    CHECK(message == Json{{"_context", 1}, {"_contextz", 3}, {"_cont", 4},
+                          {"_msg_id", "m"}, {"args", Json::object()}, {"method", "x"}});
+}
+
+}  // namespace
+}  // namespace nova::rpc

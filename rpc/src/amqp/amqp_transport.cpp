@@ -216,6 +216,7 @@ public:
             stopping_ = true;
             tick_.cancel();
             reconnect_timer_.cancel();
+            FlushOutbox();  // stopping: moves what is queued to held_
             for (auto& held : held_) Fail(held.done, "the transport was shut down");
             held_.clear();
             Disconnect("shutting down", /*clean=*/true);
@@ -230,14 +231,34 @@ public:
 
     void Publish(const Destination& destination, std::string body, const PublishOptions& options,
                  PublishDone done) override {
+        HeldPublish publish{destination, std::move(body), options, std::move(done)};
+        if (options.coalesce) {
+            // Pipelined: queued, and the I/O thread writes everything queued by then in one
+            // send (a burst of casts costs the broker one read, not one per message).
+            bool post = false;
+            {
+                std::lock_guard lock(outbox_mutex_);
+                outbox_.push_back(std::move(publish));
+                post = !flush_posted_;
+                flush_posted_ = true;
+            }
+            if (post) {
+                boost::asio::post(io_, [this] {
+                    Locked lock(*this);
+                    FlushOutbox();
+                });
+            }
+            return;
+        }
         // Sent from this thread under the connection lock: no hand-off to the I/O thread.
         Locked lock(*this);
-        HeldPublish publish{destination, std::move(body), options, std::move(done)};
+        FlushOutbox();  // what this or another thread queued before goes first
         if (!connected_ || broken_ || stopping_) {
             held_.push_back(std::move(publish));  // goes out after the reconnect, or expires
             return;
         }
         DoPublish(std::move(publish));
+        WriteUnsent();
     }
 
     std::unique_ptr<Subscription> SubscribeRpc(const std::string& exchange,
@@ -475,6 +496,8 @@ private:
             }
             DoPublish(std::move(publish));
         }
+        if (connected_ && !broken_) WriteUnsent();
+        if (connected_ && !broken_) FlushOutbox();
         if (!connected_) return true;  // lost again while re-declaring; reconnect scheduled
         WaitReadable();
         DrainSoon();  // frames that arrived during the declares wait in rabbitmq-c's queue
@@ -529,6 +552,9 @@ private:
         by_tag_.clear();
         assembly_.clear();
         pending_acks_.clear();
+        for (auto it = unsent_.rbegin(); it != unsent_.rend(); ++it) held_.push_front(std::move(*it));
+        unsent_.clear();
+        send_buffer_.clear();
         confirms_.Reset("the connection to the broker was lost before it confirmed the message (" +
                             reason + ")",
                         completions_);
@@ -723,9 +749,20 @@ private:
 
     // --- publishing (any thread, locked) ----------------------------------------------------
 
+    // Encodes one publish after what is unsent (declaring its exchange first if this
+    // connection has not yet); WriteUnsent sends them.
     void DoPublish(HeldPublish publish) {
         const Destination& d = publish.destination;
         bool declared = false;
+        if (NeedsDeclare(d)) {
+            // A declare is a synchronous round trip on the channel: the frames encoded so far go
+            // out first, so a channel failure on the declare concerns only what was written.
+            WriteUnsent();
+            if (!connected_ || broken_) {
+                held_.push_back(std::move(publish));
+                return;
+            }
+        }
         try {
             const std::string* exchange = &kNoExchange;
             std::string fanout_exchange;
@@ -785,8 +822,18 @@ private:
                                                                       : Bytes(d.routing_key);
             method.mandatory = d.kind == Destination::Kind::kReply ? 1 : 0;
             method.immediate = 0;
-            Send(method, props, publish.body);
-            confirms_.Add(std::move(publish.done));
+            if (raw_fd_ < 0) {
+                // TLS: rabbitmq-c writes it; nothing is buffered on this path.
+                int status = amqp_basic_publish(conn_, kPublishChannel, method.exchange,
+                                                method.routing_key, method.mandatory,
+                                                method.immediate, &props, Bytes(publish.body));
+                if (status != AMQP_STATUS_OK) throw ConnectionLost(amqp_error_string2(status));
+                confirms_.Add(std::move(publish.done));
+            } else {
+                AppendPublishFrames(send_buffer_, kPublishChannel, method, props, publish.body,
+                                    frame_max_);
+                unsent_.push_back(std::move(publish));
+            }
         } catch (const ChannelFailed& e) {
             Fail(publish.done, e.what());
         } catch (const ConnectionLost& e) {
@@ -808,20 +855,56 @@ private:
         return key;
     }
 
-    // Writes the method, header and body frames of one publish: one send on a TCP socket
-    // (frames assembled here), rabbitmq-c's amqp_basic_publish on TLS.
-    void Send(const amqp_basic_publish_t& method, const amqp_basic_properties_t& props,
-              const std::string& body) {
-        if (raw_fd_ < 0) {
-            int status = amqp_basic_publish(conn_, kPublishChannel, method.exchange,
-                                            method.routing_key, method.mandatory, method.immediate,
-                                            &props, Bytes(body));
-            if (status != AMQP_STATUS_OK) throw ConnectionLost(amqp_error_string2(status));
+    bool NeedsDeclare(const Destination& d) const {
+        switch (d.kind) {
+            case Destination::Kind::kTopic:
+                return declared_.find(DeclaredKey('x', d.exchange)) == declared_.end();
+            case Destination::Kind::kNotification:
+                return declared_.find(DeclaredKey('x', d.exchange)) == declared_.end() ||
+                       declared_.find(DeclaredKey('q', d.routing_key)) == declared_.end();
+            case Destination::Kind::kFanout:
+                return declared_.find(DeclaredKey('f', d.routing_key + "_fanout")) == declared_.end();
+            case Destination::Kind::kReply:
+                return false;
+        }
+        return false;
+    }
+
+    // Writes the frames encoded by DoPublish in one send; only then do their publishes get
+    // delivery tags (in order). If the socket fails, they are held for the reconnect.
+    void WriteUnsent() {
+        if (unsent_.empty()) return;
+        try {
+            WriteAll(send_buffer_.data(), send_buffer_.size());
+        } catch (const ConnectionLost& e) {
+            for (auto it = unsent_.rbegin(); it != unsent_.rend(); ++it) held_.push_front(std::move(*it));
+            unsent_.clear();
+            send_buffer_.clear();
+            MarkBroken(e.what());
             return;
         }
+        for (auto& publish : unsent_) confirms_.Add(std::move(publish.done));
+        unsent_.clear();
         send_buffer_.clear();
-        AppendPublishFrames(send_buffer_, kPublishChannel, method, props, body, frame_max_);
-        WriteAll(send_buffer_.data(), send_buffer_.size());
+    }
+
+    // Locked: sends what pipelined publishes queued, in one write.
+    void FlushOutbox() {
+        std::deque<HeldPublish> batch;
+        {
+            std::lock_guard lock(outbox_mutex_);
+            if (outbox_.empty()) return;
+            batch.swap(outbox_);
+            flush_posted_ = false;
+        }
+        for (auto& publish : batch) {
+            if (!connected_ || broken_ || stopping_) {
+                held_.push_back(std::move(publish));
+            } else {
+                DoPublish(std::move(publish));
+            }
+        }
+        if (connected_ && !broken_) WriteUnsent();
     }
 
     void WriteAll(const char* data, std::size_t size) {
@@ -1088,6 +1171,7 @@ private:
             Drain();  // sends a heartbeat when due; notices missed ones
             {
                 Locked lock(*this);
+                FlushOutbox();
                 for (auto it = held_.begin(); it != held_.end();) {
                     if (it->options.deadline.Expired()) {
                         Fail(it->done, "no connection to the broker before the deadline");
@@ -1128,7 +1212,8 @@ private:
     int heartbeat_ = 0;
     std::size_t frame_max_ = 131072;
     int raw_fd_ = -1;  // the TCP socket, written directly; -1 on TLS
-    std::string send_buffer_;
+    std::string send_buffer_;           // frames of unsent_, written by WriteUnsent
+    std::vector<HeldPublish> unsent_;   // encoded, not yet written, no delivery tag yet
     amqp_channel_t next_channel_ = kFirstConsumerChannel;
     std::vector<amqp_channel_t> free_channels_;
     uint64_t next_consumer_tag_ = 1;
@@ -1141,6 +1226,10 @@ private:
     std::uint64_t next_consumer_id_ = 1;
     std::map<std::string, std::shared_ptr<DeliveryHandler>> by_tag_;
     std::map<amqp_channel_t, Assembly> assembly_;
+
+    std::mutex outbox_mutex_;  // inner to mutex_ when both are held
+    std::deque<HeldPublish> outbox_;  // pipelined publishes waiting for FlushOutbox
+    bool flush_posted_ = false;
 
     std::mutex reply_mutex_;
     std::string reply_queue_;

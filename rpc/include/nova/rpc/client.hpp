@@ -61,7 +61,8 @@ public:
 
     // Returns once the broker confirmed the message.
     void Cast(const RequestContext& context, std::string_view method, Json args) const;
-    // Pipelined cast: `done` runs on the transport's I/O thread with null or the error.
+    // Pipelined cast: `done` runs on the transport's I/O thread with null or the error. The
+    // transport may write a burst of these in one go; their order is kept.
     void CastAsync(const RequestContext& context, std::string_view method, Json args,
                    std::function<void(std::exception_ptr)> done) const;
     // Blocks until the reply (returns its result) or the timeout.
@@ -78,6 +79,9 @@ public:
 
 private:
     void CheckVersionCap() const;
+    // Cast and CastAsync; `pipelined` lets the transport write it together with others.
+    void SendCast(const RequestContext& context, std::string_view method, const Json& args,
+                  std::function<void(std::exception_ptr)> done, bool pipelined) const;
     std::shared_ptr<PendingCall> StartCall(const RequestContext& context, std::string_view method,
                                          Json args) const;
 

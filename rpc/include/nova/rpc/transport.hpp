@@ -49,6 +49,9 @@ struct PublishOptions {
     // If the broker has not confirmed the publish by then, it fails with MessageDeliveryFailure
     // (a disconnected transport holds publishes until it reconnects or this passes).
     Deadline deadline = Deadline::Never();
+    // Pipelined publishes (CastAsync): the transport may hold the message a moment to write it
+    // together with others (one write for many). Order among a thread's publishes is kept.
+    bool coalesce = false;
 };
 
 // Called once per publish: null when the broker confirmed it, else the error.
