@@ -306,6 +306,7 @@ std::vector<Server> ListServers(const ComputeApi& api, const ServerListQuery& qu
         for (auto& [pool, list] : by_cell) {
             db::InstanceFilters filters;
             filters.include_deleted = true;
+            filters.track_changes = false;  // only shown
             for (auto* s : list) filters.uuids.push_back(s->instance.uuid());
             std::map<std::string, objects::Instance> full;
             for (auto& inst : db::InstanceStore(*pool, deps.clock).GetByFilters(filters)) {

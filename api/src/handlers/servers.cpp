@@ -433,21 +433,34 @@ ApiResponse ListServers(ComputeApi& api, ApiRequest& req, bool detail) {
 
     Json list = Json::array();
     std::map<std::string, std::string> host_status_cache;
+    struct ViewPolicies {
+        bool extended_attrs, flavor_extra_specs, host_status, host_status_unknown;
+    };
+    std::map<std::string, std::optional<ViewPolicies>> allowed_by_project;
     for (const auto& s : servers) {
         const auto* inst = &s.instance;
         if (!detail) {
             list.push_back(ServerBasicView(req, *inst));
             continue;
         }
+        // The policies' answers depend on the target's project only: asked once per project.
+        auto& allowed = allowed_by_project[inst->project_id()];
+        if (!allowed) {
+            Json target = {{"project_id", inst->project_id()}};
+            allowed = ViewPolicies{
+                req.Can("os_compute_api:os-extended-server-attributes", target),
+                req.AtLeast(2, 47) && req.Can("os_compute_api:servers:show:flavor-extra-specs", target),
+                req.AtLeast(2, 16) && req.Can("os_compute_api:servers:show:host_status", target),
+                req.AtLeast(2, 16) && req.Can("os_compute_api:servers:show:host_status:unknown-only", target)};
+        }
         ServerViewExtras extras;
-        Json target = {{"project_id", inst->project_id()}};
-        extras.extended_attrs = req.Can("os_compute_api:os-extended-server-attributes", target);
-        extras.flavor_extra_specs = req.AtLeast(2, 47) && req.Can("os_compute_api:servers:show:flavor-extra-specs", target);
+        extras.extended_attrs = allowed->extended_attrs;
+        extras.flavor_extra_specs = allowed->flavor_extra_specs;
         extras.is_admin = ctx.is_admin;
         extras.tags = s.tags;
         if (req.AtLeast(2, 16)) {
-            bool full = req.Can("os_compute_api:servers:show:host_status", target);
-            bool unknown_only = !full && req.Can("os_compute_api:servers:show:host_status:unknown-only", target);
+            bool full = allowed->host_status;
+            bool unknown_only = !full && allowed->host_status_unknown;
             if (full || unknown_only) {
                 std::string key = s.cell ? s.cell->uuid() + "/" + inst->host() : "";
                 auto it = host_status_cache.find(key);

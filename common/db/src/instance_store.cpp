@@ -145,10 +145,12 @@ public:
         });
     }
 
-    std::vector<objects::Instance> GetMany(const std::string& where, const Params& params) {
+    std::vector<objects::Instance> GetMany(const std::string& where, const Params& params, bool track_changes = true) {
         return pool_.Transaction([&](Session& s) {
-            auto list = detail::LoadAll<objects::Instance>(instances_, s.Query(instances_.Select(where), params));
-            LoadRelated(s, list);
+            auto rows = s.Query(instances_.Select(where), params);
+            std::vector<objects::Instance> list(rows.size());
+            for (std::size_t i = 0; i < rows.size(); ++i) instances_.Load(rows.rows[i], list[i]);
+            LoadRelated(s, list, track_changes);
             return list;
         });
     }
@@ -418,7 +420,7 @@ private:
     }
 
     // Extra, metadata, system metadata and the latest fault of each instance, a query each.
-    void LoadRelated(Session& s, std::vector<objects::Instance>& list) {
+    void LoadRelated(Session& s, std::vector<objects::Instance>& list, bool track_changes = true) {
         if (list.empty()) return;
         std::map<std::string, objects::Instance*> by_uuid;
         Params uuids;
@@ -462,7 +464,9 @@ private:
         for (auto& fault : detail::LoadAll<objects::InstanceFault>(faults_, faults)) {
             *by_uuid.at(fault.instance_uuid())->mutable_fault() = std::move(fault);  // newest wins
         }
-        for (auto& inst : list) objects::ResetChanges(inst, true);
+        if (track_changes) {
+            for (auto& inst : list) objects::ResetChanges(inst, true);
+        }
     }
 
     Pool& pool_;
@@ -512,7 +516,7 @@ std::vector<objects::Instance> InstanceStore::GetByHostAndNode(const std::string
 std::vector<objects::Instance> InstanceStore::GetByFilters(const InstanceFilters& filters) {
     Params params;
     auto where = Impl::WhereFor(filters, params);
-    return impl_->GetMany(where, params);
+    return impl_->GetMany(where, params, filters.track_changes);
 }
 
 InstanceStore::Usage InstanceStore::CountUsage(const std::string& project_id,

@@ -48,6 +48,9 @@ struct InstanceFilters {
     bool include_deleted = false;  // both live and deleted
     std::optional<WallTime> changes_since;  // updated_at >= this
     std::optional<int> limit;
+    // False when the instances are only read (API views): no change-tracking baseline is
+    // kept (a copy and a serialization per object); Save() would then write every field.
+    bool track_changes = true;
 };
 
 class InstanceStore {
