@@ -117,16 +117,20 @@ int main(int argc, char** argv) {
         SystemClock clock;
         api::RulePolicy::Options policy_options;
         policy_options.enforce_new_defaults = oslo_policy.enforce_new_defaults;
+        std::unique_ptr<api::Policy> policy_holder;
         if (auto file = FindPolicyFile(oslo_policy.policy_file, program.cli.config_files)) {
+            // Read again whenever the file's mtime changes, as oslo.policy does.
             try {
-                policy_options.overrides = api::LoadPolicyFile(*file);
+                policy_holder = std::make_unique<api::FilePolicy>(api::ZedDefaultRules(), policy_options, *file);
             } catch (const std::invalid_argument& e) {
                 throw InvalidConfiguration::WithMessage(e.what());
             }
-            NOVA_LOG_INFO(log, log::kNoContext, "Policy file {}: {} rule(s) override the defaults", *file,
-                          policy_options.overrides.size());
+            NOVA_LOG_INFO(log, log::kNoContext, "Policy file {}: its rules override the defaults (re-read when it "
+                          "changes)", *file);
+        } else {
+            policy_holder = std::make_unique<api::RulePolicy>(api::ZedDefaultRules(), policy_options);
         }
-        api::RulePolicy policy(api::ZedDefaultRules(), policy_options);
+        const api::Policy& policy = *policy_holder;
 
         std::unique_ptr<api::IdentityService> identity;
         std::unique_ptr<api::Authenticator> auth;

@@ -2,13 +2,16 @@
 // (oslo.policy tries JSON first, then YAML's safe_load). libyaml reads the YAML.
 #include <yaml.h>
 
+#include <filesystem>
 #include <fstream>
-#include <optional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
 #include "nova/api/policy.hpp"
+#include "nova/common/log.hpp"
 
 namespace nova::api {
 
@@ -102,6 +105,63 @@ std::map<std::string, std::string> LoadPolicyFile(const std::string& path) {
     } catch (const std::exception& e) {
         throw std::invalid_argument("policy file " + path + ": " + e.what());
     }
+}
+
+struct FilePolicy::State {
+    std::mutex mutex;
+    std::shared_ptr<const RulePolicy> policy;
+    std::filesystem::file_time_type mtime{};
+};
+
+FilePolicy::FilePolicy(std::vector<RuleDefault> rules, RulePolicy::Options options, std::string path)
+    : defaults_(std::move(rules)), options_(std::move(options)), path_(std::move(path)),
+      state_(std::make_unique<State>()) {
+    std::error_code ec;
+    state_->mtime = std::filesystem::last_write_time(path_, ec);
+    options_.overrides = LoadPolicyFile(path_);
+    state_->policy = std::make_shared<const RulePolicy>(defaults_, options_);
+}
+
+FilePolicy::~FilePolicy() = default;
+
+bool FilePolicy::Refresh() const {
+    std::error_code ec;
+    auto mtime = std::filesystem::last_write_time(path_, ec);
+    std::lock_guard lock(state_->mutex);
+    if (ec || mtime == state_->mtime) return false;
+    state_->mtime = mtime;  // a bad file is reported once, not on every check
+    auto& log = log::Get("nova.policy");
+    try {
+        auto options = options_;
+        options.overrides = LoadPolicyFile(path_);
+        state_->policy = std::make_shared<const RulePolicy>(defaults_, options);
+        NOVA_LOG_INFO(log, log::kNoContext, "Policy file {} changed: {} rule(s) override the defaults", path_,
+                      options.overrides.size());
+        return true;
+    } catch (const std::exception& e) {
+        NOVA_LOG_ERROR(log, log::kNoContext, "Policy file {} changed but is not used (the rules in force stay): {}",
+                       path_, e.what());
+        return false;
+    }
+}
+
+bool FilePolicy::Allowed(const RequestContext& context, std::string_view rule, const Json& target) const {
+    Refresh();
+    std::shared_ptr<const RulePolicy> policy;
+    {
+        std::lock_guard lock(state_->mutex);
+        policy = state_->policy;
+    }
+    return policy->Allowed(context, rule, target);
+}
+
+bool FilePolicy::IsRegistered(std::string_view rule) const {
+    std::shared_ptr<const RulePolicy> policy;
+    {
+        std::lock_guard lock(state_->mutex);
+        policy = state_->policy;
+    }
+    return policy->IsRegistered(rule);
 }
 
 }  // namespace nova::api

@@ -1,6 +1,11 @@
 #include "nova/api/policy.hpp"
 
 #include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 
 #include "nova/common/error.hpp"
 
@@ -174,4 +179,38 @@ TEST_CASE("policy: project isolation helpers") {
     CHECK_FALSE(IsUserContext(admin));
     CHECK(ProjectVisible(admin, "p2"));
     CHECK_FALSE(IsUserContext(nova::RequestContext::Admin()));
+}
+
+TEST_CASE("a policy file is read again when its mtime changes, and a broken edit keeps the rules in force") {
+    namespace fs = std::filesystem;
+    auto path = fs::temp_directory_path() / ("nova-policy-test-" + std::to_string(::getpid()) + ".yaml");
+    auto write = [&](const std::string& text, int second) {
+        std::ofstream(path) << text;
+        // A distinct mtime each time, whatever the file system's timestamp granularity.
+        fs::last_write_time(path, fs::file_time_type(std::chrono::seconds(1700000000 + second)));
+    };
+    write("\"os_compute_api:os-hypervisors:list\": \"@\"\n", 1);
+    FilePolicy policy(ZedDefaultRules(), {}, path.string());
+    nova::RequestContext member;
+    member.user_id = "u";
+    member.project_id = "p";
+    member.roles = {"member", "reader"};
+    CHECK(policy.Allowed(member, "os_compute_api:os-hypervisors:list", Policy::DefaultTarget(member)));
+    CHECK_FALSE(policy.Refresh());  // unchanged
+
+    write("\"os_compute_api:os-hypervisors:list\": \"!\"\n", 2);
+    CHECK_FALSE(policy.Allowed(member, "os_compute_api:os-hypervisors:list", Policy::DefaultTarget(member)));
+
+    write("[1, 2]\n", 3);  // not a mapping of rules
+    CHECK_FALSE(policy.Refresh());
+    CHECK_FALSE(policy.Allowed(member, "os_compute_api:os-hypervisors:list", Policy::DefaultTarget(member)));
+
+    write("{}\n", 4);  // back to Nova's default: admin only
+    CHECK(policy.Refresh());
+    CHECK_FALSE(policy.Allowed(member, "os_compute_api:os-hypervisors:list", Policy::DefaultTarget(member)));
+    nova::RequestContext admin = member;
+    admin.roles = {"admin"};
+    admin.is_admin = true;
+    CHECK(policy.Allowed(admin, "os_compute_api:os-hypervisors:list", Policy::DefaultTarget(admin)));
+    fs::remove(path);
 }

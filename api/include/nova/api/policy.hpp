@@ -73,6 +73,29 @@ private:
     std::map<std::string, std::unique_ptr<Check>, std::less<>> rules_;
 };
 
+// RulePolicy over a policy file that is read again when its modification time changes, as
+// oslo.policy does (it compares the file's mtime on each check), so an operator's edit takes
+// effect without a restart. A file that no longer reads or parses keeps the rules in force
+// (logged once per change).
+class FilePolicy final : public Policy {
+public:
+    // Throws std::invalid_argument when the file does not load now.
+    FilePolicy(std::vector<RuleDefault> rules, RulePolicy::Options options, std::string path);
+    ~FilePolicy() override;
+
+    bool Allowed(const RequestContext& context, std::string_view rule, const Json& target) const override;
+    bool IsRegistered(std::string_view rule) const override;
+    // Reads the file again when its mtime changed; true when new rules took effect.
+    bool Refresh() const;
+
+private:
+    struct State;
+    std::vector<RuleDefault> defaults_;
+    RulePolicy::Options options_;
+    std::string path_;
+    std::unique_ptr<State> state_;
+};
+
 // An oslo.policy file's rules (rule name -> check string), from JSON or YAML text. Throws
 // std::invalid_argument when the text is not a mapping of strings.
 std::map<std::string, std::string> ParsePolicyFile(const std::string& text);
