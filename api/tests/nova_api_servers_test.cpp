@@ -626,3 +626,31 @@ TEST_CASE("servers: 20 concurrent creates against a quota of 10 end with exactly
         check("demo:demo", "Quota exceeded for cores: Requested 1, but already used 10 of 10 cores");
     }
 }
+
+TEST_CASE("servers: an instance buried in cell0 counts against the quota until it is deleted") {
+    // Nova counts instances across every cell, cell0 included: a server that found no host
+    // still holds its quota until its owner deletes it.
+    Cloud cloud;
+    REQUIRE(cloud.Admin("PUT", "/os-quota-sets/demo", "2.1",
+                        {{"quota_set", {{"instances", 1}, {"cores", -1}, {"ram", -1}}}})
+                .status == 200);
+    auto huge = cloud.Admin("POST", "/flavors", "2.1",
+                            {{"flavor", {{"name", "m1.huge"}, {"ram", 64 * 1024 * 1024}, {"vcpus", 1}, {"disk", 1}, {"id", "huge"}}}});
+    REQUIRE_MESSAGE(huge.status == 200, huge.body);
+
+    auto nowhere = cloud.Demo("POST", "/servers", "2.37", BootBody("nowhere", {{"flavorRef", "huge"}}));
+    REQUIRE_MESSAGE(nowhere.status == 202, nowhere.body);
+    const std::string id = nowhere.json()["server"]["id"].get<std::string>();
+    REQUIRE_MESSAGE(cloud.WaitStatus(id, {"BUILD"}) == "ERROR", cloud.Logs());
+
+    auto over = cloud.Demo("POST", "/servers", "2.37", BootBody("second"));
+    CHECK(over.status == 403);
+    CHECK(over.json()["forbidden"]["message"] == "Quota exceeded for instances: Requested 1, but already used 1 of 1 instances");
+    auto limits = cloud.Demo("GET", "/limits", "2.1").json()["limits"]["absolute"];
+    CHECK(limits["totalInstancesUsed"] == 1);
+
+    REQUIRE(cloud.Demo("DELETE", "/servers/" + id, "2.1").status == 204);
+    REQUIRE(cloud.WaitStatus(id, {"ERROR", "DELETED"}) == "GONE");
+    auto after = cloud.Demo("POST", "/servers", "2.37", BootBody("second"));
+    CHECK_MESSAGE(after.status == 202, after.body);
+}

@@ -404,10 +404,10 @@ void ComputeTaskManager::RecheckQuota(const std::string& project_id) {
     db::QuotaStore quotas(api_, clock_);
     for (const auto& [resource, limit] : quotas.GetClassLimits("default")) limits[resource] = limit;
     for (const auto& [resource, limit] : quotas.GetAllByProject(project_id)) limits[resource] = limit;
-    // Usage: the project's live instances in every cell but cell0.
+    // Usage: the project's live instances in every cell, cell0 included (Nova counts the
+    // instances buried there too, until they are deleted).
     std::map<std::string, std::int64_t> used{{"instances", 0}, {"cores", 0}, {"ram", 0}};
     for (const auto& cell : db::CellMappingStore(api_, clock_).GetAll()) {
-        if (cell.uuid() == db::kCell0Uuid) continue;
         auto usage = db::InstanceStore(cells_.Get(cell), clock_).CountUsage(project_id);
         used["instances"] += usage.instances;
         used["cores"] += usage.cores;

@@ -19,7 +19,7 @@ std::vector<CellDatabases::Cell> CellDatabases::AllCached(std::chrono::seconds m
         std::lock_guard lock(mutex_);
         if (cached_at_ != MonoTime{} && MonoClock::now() - cached_at_ < max_age) return cached_;
     }
-    auto cells = All();
+    auto cells = All(/*include_cell0=*/true);
     std::lock_guard lock(mutex_);
     cached_ = cells;
     cached_at_ = MonoClock::now();

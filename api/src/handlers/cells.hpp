@@ -28,8 +28,9 @@ public:
     };
     // The cells in cell_mappings order; cell0 (failed builds only) when asked for.
     std::vector<Cell> All(bool include_cell0 = false);
-    // All() (without cell0) from a copy at most `max_age` old: Nova's nova-api reads the cell
-    // list once; the quota count, which runs under the project's lock, skips the query.
+    // Every cell, cell0 included (the quota count's list: Nova counts the instances buried
+    // there too), from a copy at most `max_age` old: Nova's nova-api reads the cell list once;
+    // the quota count, which runs under the project's lock, skips the query.
     std::vector<Cell> AllCached(std::chrono::seconds max_age);
     // The pool of one cell's database.
     db::Pool& PoolFor(const objects::CellMapping& cell);

@@ -50,7 +50,9 @@ std::map<std::string, std::int64_t> QuotaUsage(HandlerDeps& deps, const std::str
                                                const std::string& keypair_user) {
     std::map<std::string, std::int64_t> used;
     for (const auto& [resource, limit] : deps.options.quota_defaults) used[resource] = 0;
-    for (auto& cell : deps.cells->All()) {
+    // Every cell, cell0 included: an instance buried there (no valid host) still counts, as
+    // in Nova's count across all cells.
+    for (auto& cell : deps.cells->All(/*include_cell0=*/true)) {
         auto usage = db::InstanceStore(*cell.pool, deps.clock).CountUsage(project_id, user_id);
         used["instances"] += usage.instances;
         used["cores"] += usage.cores;
