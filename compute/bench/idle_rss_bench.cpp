@@ -24,7 +24,6 @@
 // The minimal conductor consumes the shared `conductor` queue of the broker's vhost: do not
 // run this while another test or a cloud uses the same broker (the requests would be shared
 // between the two conductors).
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,6 +42,7 @@
 #include <thread>
 #include <vector>
 
+#include "compute_child.hpp"
 #include "mini_conductor.hpp"
 #include "nova/common/log.hpp"
 #include "nova/rpc/client.hpp"
@@ -235,16 +235,7 @@ int main(int argc, char** argv) {
         conf << "[libvirt]\nconnection_uri = " << uri << "\n";
     }
     const std::string log = (dir / "nova-compute.log").string();
-    std::fflush(nullptr);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-        const std::string conf = (dir / "nova.conf").string();
-        ::execl(binary.c_str(), "nova-compute", "--config-file", conf.c_str(), nullptr);
-        ::_exit(127);
-    }
+    const pid_t pid = nova::compute::SpawnNovaCompute(binary, dir / "nova.conf", log);
     if (pid < 0) {
         std::perror("fork");
         return 1;

@@ -3,7 +3,6 @@
 // compute node through the conductor, consumes compute.<host> and answers baseapi ping;
 // SIGTERM stops it cleanly.
 #include <doctest/doctest.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "compute_child.hpp"
 #include "mini_conductor.hpp"
 #include "nova/common/error.hpp"
 #include "nova/common/uuid.hpp"
@@ -49,16 +49,7 @@ TEST_CASE("nova-compute registers its fake hosts, consumes compute.<host> and an
         << "periodic_fuzzy_delay = 0\n"
         << "[fake]\nhosts = 2\nhost_prefix = itest-fake-\n";
     const std::string log = (dir / "nova-compute.log").string();
-    std::fflush(nullptr);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-        const std::string conf = (dir / "nova.conf").string();
-        ::execl(NOVA_COMPUTE_BINARY, "nova-compute", "--config-file", conf.c_str(), nullptr);
-        ::_exit(127);
-    }
+    const pid_t pid = SpawnNovaCompute(NOVA_COMPUTE_BINARY, dir / "nova.conf", log);
     REQUIRE(pid > 0);
 
     const auto ctx = RequestContext::Admin();
