@@ -627,7 +627,7 @@ TEST_CASE("servers: 20 concurrent creates against a quota of 10 end with exactly
     }
 }
 
-TEST_CASE("servers: an instance buried in cell0 counts against the quota until it is deleted") {
+TEST_CASE("servers: an instance buried in cell0 counts against the quota until it is deleted, and ram quota") {
     // Nova counts instances across every cell, cell0 included: a server that found no host
     // still holds its quota until its owner deletes it.
     Cloud cloud;
@@ -653,4 +653,10 @@ TEST_CASE("servers: an instance buried in cell0 counts against the quota until i
     REQUIRE(cloud.WaitStatus(id, {"ERROR", "DELETED"}) == "GONE");
     auto after = cloud.Demo("POST", "/servers", "2.37", BootBody("second"));
     CHECK_MESSAGE(after.status == 202, after.body);
+
+    // The MB of ram: "second" (512 MB) uses all of a 512 MB quota.
+    REQUIRE(cloud.Admin("PUT", "/os-quota-sets/demo", "2.1", {{"quota_set", {{"instances", -1}, {"ram", 512}}}}).status == 200);
+    auto no_ram = cloud.Demo("POST", "/servers", "2.37", BootBody("third"));
+    CHECK(no_ram.status == 403);
+    CHECK(no_ram.json()["forbidden"]["message"] == "Quota exceeded for ram: Requested 512, but already used 512 of 512 ram");
 }

@@ -247,6 +247,13 @@ TEST_CASE("quota at create: Nova's check_num_instances_quota arithmetic and mess
     } catch (const TooManyInstances& e) {
         CHECK(std::string(e.message()) == "Quota exceeded for cores: Requested 2, but already used 19 of 20 cores");
     }
+    used = {{"instances", 1}, {"cores", 1}, {"ram", 51000}};
+    try {
+        InstancesWithinQuota(limits, used, 1, 512, 1, 1);
+        FAIL("no TooManyInstances");
+    } catch (const TooManyInstances& e) {
+        CHECK(std::string(e.message()) == "Quota exceeded for ram: Requested 512, but already used 51000 of 51200 ram");
+    }
     // Unlimited (-1) never limits.
     limits = {{"instances", -1}, {"cores", -1}, {"ram", -1}};
     CHECK(InstancesWithinQuota(limits, used, 64, 1 << 20, 100, 100) == 100);
