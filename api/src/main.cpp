@@ -147,6 +147,10 @@ int main(int argc, char** argv) {
             ks.timeout = std::chrono::seconds(authtoken.http_connect_timeout);
             ks.max_retries = authtoken.http_request_max_retries;
             ks.include_catalog = authtoken.include_service_catalog;
+            ks.cafile = authtoken.cafile.value_or("");
+            ks.certfile = authtoken.certfile.value_or("");
+            ks.keyfile = authtoken.keyfile.value_or("");
+            ks.insecure = authtoken.insecure;
             identity = std::make_unique<api::KeystoneIdentityService>(ks, clock);
             api::KeystoneAuth::Options auth_options;
             auth_options.www_authenticate_uri = authtoken.www_authenticate_uri.value_or(ks.auth_url);

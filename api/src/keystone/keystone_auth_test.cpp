@@ -98,7 +98,15 @@ TEST_CASE("keystone: http URLs") {
     CHECK(u.path == "/identity/v3");
     CHECK(HttpUrl::Parse("http://keystone").port == "80");
     CHECK(HttpUrl::Parse("http://[::1]:35357").host == "::1");
-    CHECK_THROWS_AS(HttpUrl::Parse("https://keystone:5000"), std::invalid_argument);
+    CHECK_FALSE(u.https);
+    auto tls = HttpUrl::Parse("https://keystone.example/identity");
+    CHECK(tls.https);
+    CHECK(tls.host == "keystone.example");
+    CHECK(tls.port == "443");
+    CHECK(tls.path == "/identity");
+    CHECK(HttpUrl::Parse("https://[::1]").port == "443");
+    CHECK(HttpUrl::Parse("https://keystone:5001").port == "5001");
+    CHECK_THROWS_AS(HttpUrl::Parse("ftp://keystone:5000"), std::invalid_argument);
     CHECK_THROWS_AS(HttpUrl::Parse("http://:5000"), std::invalid_argument);
 }
 

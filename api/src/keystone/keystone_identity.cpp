@@ -1,10 +1,18 @@
 // The Keystone v3 client of nova-api: the service user's token (password auth) and token
-// validation (GET /v3/auth/tokens), over Beast with a deadline on every exchange.
+// validation (GET /v3/auth/tokens), over Beast (http or https) with a deadline on every
+// exchange.
 #include <thread>
+#include <type_traits>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -19,32 +27,49 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 
+namespace ssl = asio::ssl;
+
 HttpUrl HttpUrl::Parse(const std::string& url) {
     constexpr std::string_view kHttp = "http://";
-    if (url.rfind(kHttp, 0) != 0) {
-        throw std::invalid_argument(url + " is not an http:// URL (https is not supported by this build)");
+    constexpr std::string_view kHttps = "https://";
+    HttpUrl out;
+    std::string rest;
+    if (url.rfind(kHttp, 0) == 0) {
+        rest = url.substr(kHttp.size());
+    } else if (url.rfind(kHttps, 0) == 0) {
+        out.https = true;
+        rest = url.substr(kHttps.size());
+    } else {
+        throw std::invalid_argument(url + " is not an http:// or https:// URL");
     }
-    std::string rest = url.substr(kHttp.size());
+    const std::string default_port = out.https ? "443" : "80";
     auto slash = rest.find('/');
     std::string authority = rest.substr(0, slash);
-    HttpUrl out;
     out.path = slash == std::string::npos ? std::string() : rest.substr(slash);
     while (!out.path.empty() && out.path.back() == '/') out.path.pop_back();
     if (!authority.empty() && authority.front() == '[') {
         auto close = authority.find(']');
         if (close == std::string::npos) throw std::invalid_argument("bad URL " + url);
         out.host = authority.substr(1, close - 1);
-        out.port = close + 1 < authority.size() && authority[close + 1] == ':' ? authority.substr(close + 2) : "80";
+        out.port = close + 1 < authority.size() && authority[close + 1] == ':' ? authority.substr(close + 2) : default_port;
     } else {
         auto colon = authority.rfind(':');
         out.host = authority.substr(0, colon);
-        out.port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
+        out.port = colon == std::string::npos ? default_port : authority.substr(colon + 1);
     }
     if (out.host.empty() || out.port.empty() || out.port.find_first_not_of("0123456789") != std::string::npos) {
         throw std::invalid_argument("bad URL " + url);
     }
     return out;
 }
+
+// The TLS client settings of an https auth_url, built once and shared (read-only) by every
+// exchange.
+struct KeystoneIdentityService::Tls {
+    ssl::context context{ssl::context::tls_client};
+};
+
+KeystoneIdentityService::~KeystoneIdentityService() = default;
 
 KeystoneIdentityService::KeystoneIdentityService(Options options, const Clock& clock)
     : options_(std::move(options)), clock_(clock) {
@@ -74,47 +99,135 @@ KeystoneIdentityService::KeystoneIdentityService(Options options, const Clock& c
             break;
         }
     }
+    if (url_.https) {
+        tls_ = std::make_unique<Tls>();
+        auto& context = tls_->context;
+        context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                            ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+        auto load = [&](const char* name, const std::string& file, auto&& action) {
+            beast::error_code ec;
+            action(ec);
+            if (ec) {
+                throw InvalidConfiguration::WithMessage(std::string("[keystone_authtoken] ") + name + " " + file +
+                                                        ": " + ec.message());
+            }
+        };
+        if (options_.insecure) {
+            context.set_verify_mode(ssl::verify_none);
+        } else {
+            context.set_verify_mode(ssl::verify_peer);
+            if (!options_.cafile.empty()) {
+                load("cafile", options_.cafile, [&](beast::error_code& ec) { context.load_verify_file(options_.cafile, ec); });
+            } else {
+                load("cafile", "(the system's CAs)", [&](beast::error_code& ec) { context.set_default_verify_paths(ec); });
+            }
+        }
+        if (!options_.certfile.empty()) {
+            load("certfile", options_.certfile,
+                 [&](beast::error_code& ec) { context.use_certificate_chain_file(options_.certfile, ec); });
+            const std::string& key = options_.keyfile.empty() ? options_.certfile : options_.keyfile;
+            load("keyfile", key, [&](beast::error_code& ec) { context.use_private_key_file(key, ssl::context::pem, ec); });
+        } else if (!options_.keyfile.empty()) {
+            throw InvalidConfiguration::WithMessage("[keystone_authtoken] keyfile is set but certfile is not");
+        }
+    }
 }
 
 namespace {
 
-// One request and its answer on a fresh connection, all of it within `timeout`. Throws
-// beast::system_error; `sent` tells whether the request may have reached the server.
-KeystoneIdentityService::Reply ExchangeOnce(const HttpUrl& url, http::request<http::string_body>& request,
-                                            std::chrono::seconds timeout, bool& sent) {
-    asio::io_context io;
-    beast::tcp_stream stream(io);
+using TlsStream = ssl::stream<beast::tcp_stream>;
+
+// Why a TLS handshake failed, as OpenSSL tells it (certificate verification first).
+std::string TlsFailure(TlsStream& stream, const beast::error_code& ec) {
+    long verify = SSL_get_verify_result(stream.native_handle());
+    std::string why = verify != X509_V_OK ? std::string("certificate verification failed: ") +
+                                                X509_verify_cert_error_string(verify)
+                                          : ec.message();
+    return "TLS handshake failed: " + why;
+}
+
+// One request and its answer on a fresh connection, all of it within `timeout`, over
+// `stream` (a beast::tcp_stream, or a TlsStream with its handshake). Throws
+// beast::system_error; `sent` tells whether the request may have reached the server (and is
+// also set when the TLS handshake failed: that is not worth retrying); `tls_error` explains a
+// failed handshake.
+template <class Stream>
+KeystoneIdentityService::Reply ExchangeOn(asio::io_context& io, Stream& stream, const HttpUrl& url,
+                                          http::request<http::string_body>& request, std::chrono::seconds timeout,
+                                          bool& sent, std::string& tls_error) {
+    auto& tcp = beast::get_lowest_layer(stream);
     asio::ip::tcp::resolver resolver(io);
     beast::error_code failure;
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(16 * 1024 * 1024);
     KeystoneIdentityService::Reply reply;
-    stream.expires_after(timeout);
+    auto exchange = [&] {
+        http::async_write(stream, request, [&](beast::error_code ec3, std::size_t) {
+            if (ec3) return void(failure = ec3);
+            http::async_read(stream, buffer, parser, [&](beast::error_code ec4, std::size_t) {
+                if (ec4) return void(failure = ec4);
+                auto& response = parser.get();
+                reply.status = static_cast<int>(response.result_int());
+                if (auto it = response.find("X-Subject-Token"); it != response.end()) {
+                    reply.subject_token = std::string(it->value());
+                }
+                reply.body = std::move(response.body());
+            });
+        });
+    };
+    tcp.expires_after(timeout);
     resolver.async_resolve(url.host, url.port, [&](beast::error_code ec, auto results) {
         if (ec) return void(failure = ec);
-        stream.async_connect(results, [&](beast::error_code ec2, auto) {
+        tcp.async_connect(results, [&](beast::error_code ec2, auto) {
             if (ec2) return void(failure = ec2);
             sent = true;
-            http::async_write(stream, request, [&](beast::error_code ec3, std::size_t) {
-                if (ec3) return void(failure = ec3);
-                http::async_read(stream, buffer, parser, [&](beast::error_code ec4, std::size_t) {
-                    if (ec4) return void(failure = ec4);
-                    auto& response = parser.get();
-                    reply.status = static_cast<int>(response.result_int());
-                    if (auto it = response.find("X-Subject-Token"); it != response.end()) {
-                        reply.subject_token = std::string(it->value());
+            if constexpr (std::is_same_v<Stream, TlsStream>) {
+                stream.async_handshake(ssl::stream_base::client, [&](beast::error_code ec5) {
+                    if (ec5) {
+                        tls_error = ec5 == beast::error::timeout ? std::string() : TlsFailure(stream, ec5);
+                        return void(failure = ec5);
                     }
-                    reply.body = std::move(response.body());
+                    exchange();
                 });
-            });
+            } else {
+                exchange();
+            }
         });
     });
     io.run();
     beast::error_code ignored;
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     if (failure) throw beast::system_error(failure);
     return reply;
+}
+
+KeystoneIdentityService::Reply ExchangeOnce(const HttpUrl& url, ssl::context* tls,
+                                            http::request<http::string_body>& request, std::chrono::seconds timeout,
+                                            bool& sent, std::string& tls_error) {
+    asio::io_context io;
+    if (tls == nullptr) {
+        beast::tcp_stream stream(io);
+        return ExchangeOn(io, stream, url, request, timeout, sent, tls_error);
+    }
+    TlsStream stream(io, *tls);
+    beast::error_code not_ip;
+    asio::ip::make_address(url.host, not_ip);
+    // Server name indication (host names only) and the name the certificate must carry
+    // (unless [keystone_authtoken] insecure, where the verify mode is verify_none).
+    if (not_ip && !SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str())) {
+        throw beast::system_error(beast::error_code(static_cast<int>(::ERR_get_error()),
+                                                    asio::error::get_ssl_category()));
+    }
+    X509_VERIFY_PARAM* param = SSL_get0_param(stream.native_handle());
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    int ok = not_ip ? X509_VERIFY_PARAM_set1_host(param, url.host.c_str(), url.host.size())
+                    : X509_VERIFY_PARAM_set1_ip_asc(param, url.host.c_str());
+    if (ok != 1) {
+        throw beast::system_error(beast::error_code(static_cast<int>(::ERR_get_error()),
+                                                    asio::error::get_ssl_category()));
+    }
+    return ExchangeOn(io, stream, url, request, timeout, sent, tls_error);
 }
 
 }  // namespace
@@ -137,12 +250,14 @@ KeystoneIdentityService::Reply KeystoneIdentityService::Exchange(
     auto backoff = std::chrono::milliseconds(200);
     for (int attempt = 0; attempt <= options_.max_retries; ++attempt) {
         bool sent = false;
+        std::string tls_error;
         try {
-            return ExchangeOnce(url_, request, options_.timeout, sent);
+            return ExchangeOnce(url_, tls_ ? &tls_->context : nullptr, request, options_.timeout, sent, tls_error);
         } catch (const beast::system_error& e) {
             reason = e.code() == beast::error::timeout
                          ? "no answer within " + std::to_string(options_.timeout.count()) + " s"
-                         : e.code().message();
+                     : !tls_error.empty() ? tls_error
+                                          : e.code().message();
             // Only a request that never reached Keystone is retried, and never a timeout:
             // the caller is a user's request waiting for its answer.
             if (sent || e.code() == beast::error::timeout || attempt == options_.max_retries) break;

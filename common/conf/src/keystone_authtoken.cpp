@@ -9,7 +9,7 @@ void KeystoneAuthtokenOptions::Declare(Schema<KeystoneAuthtokenOptions>& s) {
         .DeprecatedName("auth_uri");
     s.Opt("auth_url", &KeystoneAuthtokenOptions::auth_url,
           "The Identity endpoint nova-api authenticates its service user at and validates "
-          "tokens against (http://host:port[/path], with or without /v3).");
+          "tokens against (http[s]://host:port[/path], with or without /v3).");
     s.Opt("auth_type", &KeystoneAuthtokenOptions::auth_type, std::string("password"),
           "The authentication plugin of the service user. Only 'password' (v3 password "
           "authentication) is available.")
@@ -44,6 +44,17 @@ void KeystoneAuthtokenOptions::Declare(Schema<KeystoneAuthtokenOptions>& s) {
     s.Opt("include_service_catalog", &KeystoneAuthtokenOptions::include_service_catalog, true,
           "Ask the Identity service for the token's service catalog and keep it in the "
           "request context.");
+    s.Opt("cafile", &KeystoneAuthtokenOptions::cafile,
+          "A PEM file of the Certificate Authorities that verify the Identity service's "
+          "certificate (https auth_url). Unset: the system's CAs.");
+    s.Opt("certfile", &KeystoneAuthtokenOptions::certfile,
+          "The PEM client certificate (chain) nova-api presents, if the Identity service "
+          "requires one.");
+    s.Opt("keyfile", &KeystoneAuthtokenOptions::keyfile,
+          "The PEM private key of certfile (unset: certfile holds the key too).");
+    s.Opt("insecure", &KeystoneAuthtokenOptions::insecure, false,
+          "Do not verify the Identity service's certificate (nor its host name). For tests "
+          "only.");
 }
 
 void OsloPolicyOptions::Declare(Schema<OsloPolicyOptions>& s) {

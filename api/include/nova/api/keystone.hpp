@@ -73,13 +73,14 @@ public:
     virtual std::optional<TokenInfo> Validate(const std::string& user_token) = 0;
 };
 
-// An http:// URL split for Beast.
+// An http:// or https:// URL split for Beast.
 struct HttpUrl {
+    bool https = false;
     std::string host;
-    std::string port;
+    std::string port;  // 80 or 443 unless given
     std::string path;  // without a trailing '/'; may be empty
 
-    // Throws std::invalid_argument (https:// is not supported by this build).
+    // Throws std::invalid_argument.
     static HttpUrl Parse(const std::string& url);
 };
 
@@ -99,11 +100,20 @@ public:
         bool include_catalog = true;
         // The service token is renewed when it has less than this left.
         std::chrono::seconds renew_before{120};
+        // https:// auth_url only (keystonemiddleware's names): the CA bundle that verifies
+        // Keystone's certificate (empty: the system's CAs), the client certificate and key
+        // (optional), and whether to skip verification altogether.
+        std::string cafile;
+        std::string certfile;
+        std::string keyfile;
+        bool insecure = false;
     };
 
-    // Throws InvalidConfiguration for a missing or malformed option. Does not contact
-    // Keystone: the service token is fetched on first use.
+    // Throws InvalidConfiguration for a missing or malformed option (or an unreadable
+    // cafile/certfile/keyfile). Does not contact Keystone: the service token is fetched on
+    // first use.
     KeystoneIdentityService(Options options, const Clock& clock);
+    ~KeystoneIdentityService() override;
 
     std::optional<TokenInfo> Validate(const std::string& user_token) override;
 
@@ -122,6 +132,8 @@ private:
 
     Options options_;
     HttpUrl url_;  // auth_url without /v3
+    struct Tls;
+    std::unique_ptr<Tls> tls_;  // for an https auth_url
     const Clock& clock_;
     std::mutex mutex_;  // guards the service token
     std::string service_token_;

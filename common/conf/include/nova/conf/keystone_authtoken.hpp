@@ -29,6 +29,10 @@ struct KeystoneAuthtokenOptions {
     int token_cache_time;
     int token_cache_size;
     bool include_service_catalog;
+    std::optional<std::string> cafile;
+    std::optional<std::string> certfile;
+    std::optional<std::string> keyfile;
+    bool insecure;
     static void Declare(Schema<KeystoneAuthtokenOptions>& s);
 };
 
