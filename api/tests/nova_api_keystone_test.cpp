@@ -19,6 +19,7 @@
 #include "nova/rpc/client.hpp"
 #include "nova/rpc/transport.hpp"
 #include "nova/test/services.hpp"
+#include "discover_hosts.hpp"
 #include "process_support.hpp"
 
 using namespace nova::api::testing;
@@ -278,26 +279,8 @@ private:
             NOVA_COMPUTE_BINARY, "nova-compute", api_.dir(),
             Common() + "[DEFAULT]\nhost = itest-compute\ncompute_driver = fake.FakeDriver\n"
                        "[fake]\nhosts = 2\nhost_prefix = fake-\n");
-        db::ServiceStore services(cell_db_.pool(), clock_);
-        std::vector<objects::Service> computes;
-        for (int i = 0; i < 600 && computes.size() < 2; ++i) {
-            computes = services.GetByBinary("nova-compute");
-            if (computes.size() < 2) std::this_thread::sleep_for(100ms);
-        }
-        REQUIRE_MESSAGE(computes.size() == 2, compute_->Log());
-        for (const auto& c : computes) {
-            objects::HostMapping m;
-            m.set_host(c.host());
-            *m.mutable_cell_mapping() = cell_;
-            db::HostMappingStore(api_db_.pool(), clock_).Create(m);
-        }
-        db::PlacementStore placement(api_db_.pool(), clock_);
-        bool providers = false;
-        for (int i = 0; i < 300 && !providers; ++i) {
-            providers = placement.GetProviders().size() >= 2;
-            if (!providers) std::this_thread::sleep_for(100ms);
-        }
-        REQUIRE_MESSAGE(providers, Logs());
+        const std::string discovered = DiscoverComputeHosts(api_db_.pool(), cell_db_.pool(), cell_, clock_, 2);
+        REQUIRE_MESSAGE(discovered.empty(), discovered << "\n" << Logs());
     }
 
     std::string Conf(int token_cache_time) const {

@@ -21,6 +21,7 @@
 #include "nova/rpc/client.hpp"
 #include "nova/rpc/transport.hpp"
 #include "nova/test/services.hpp"
+#include "discover_hosts.hpp"
 #include "process_support.hpp"
 
 using namespace nova::api::testing;
@@ -100,27 +101,8 @@ public:
             common + "[DEFAULT]\nhost = itest-compute\ncompute_driver = fake.FakeDriver\n"
                      "[fake]\nhosts = 4\nhost_prefix = fake-\n");
 
-        // cell_v2 discover_hosts, once the computes have registered.
-        db::ServiceStore services(cell_db_.pool(), clock_);
-        std::vector<objects::Service> computes;
-        for (int i = 0; i < 600 && computes.size() < 4; ++i) {
-            computes = services.GetByBinary("nova-compute");
-            if (computes.size() < 4) std::this_thread::sleep_for(100ms);
-        }
-        REQUIRE_MESSAGE(computes.size() == 4, compute_->Log());
-        for (const auto& s : computes) {
-            objects::HostMapping m;
-            m.set_host(s.host());
-            *m.mutable_cell_mapping() = cell_;
-            db::HostMappingStore(api_db_.pool(), clock_).Create(m);
-        }
-        db::PlacementStore placement(api_db_.pool(), clock_);
-        bool providers = false;
-        for (int i = 0; i < 300 && !providers; ++i) {
-            providers = placement.GetProviders().size() >= 4;
-            if (!providers) std::this_thread::sleep_for(100ms);
-        }
-        REQUIRE_MESSAGE(providers, (compute_->Log() + conductor_->Log()));
+        const std::string discovered = DiscoverComputeHosts(api_db_.pool(), cell_db_.pool(), cell_, clock_, 4);
+        REQUIRE_MESSAGE(discovered.empty(), discovered << "\n" << Logs());
         auto flavor = Admin("POST", "/flavors", "2.1",
                             {{"flavor", {{"name", "m1.small"}, {"ram", 512}, {"vcpus", 1}, {"disk", 1}, {"id", "small"}}}});
         REQUIRE_MESSAGE(flavor.status == 200, flavor.body);
