@@ -129,6 +129,9 @@ Json Client::Call(const RequestContext& context, std::string_view method, Json a
             promise->set_value(std::move(result));
         }
     });
+    // Leader/follower: while no other thread reads the connection, this one does, so its reply
+    // wakes it directly (not the I/O thread, which would then have to wake it).
+    transport_->Lead([&call] { return call->done(); }, MonoClock::now() + timeout_);
     // The waiter's timer ends the call; this bound only guards against a stalled timer thread.
     if (future.wait_for(timeout_ + std::chrono::seconds(5)) != std::future_status::ready) {
         call->Complete(std::make_exception_ptr(MessagingTimeout(

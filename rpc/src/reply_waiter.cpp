@@ -129,47 +129,40 @@ void ReplyWaiter::FailAll(std::exception_ptr error) {
     for (auto& call : calls) call->Complete(error, nullptr);
 }
 
-bool ReplyWaiter::Deliver(std::string_view body) {
-    Json message;
+bool ReplyWaiter::Deliver(std::string body) {
+    ReplyFields reply;
     try {
-        message = DecodeEnvelope(body);
+        reply = ParseReplyBody(body);
     } catch (const std::exception& e) {
         NOVA_LOG_WARN(Log(), log::kNoContext, "Dropping a reply that cannot be decoded: {}",
                       e.what());
         return false;
     }
-    auto id = message.find("_msg_id");
-    if (!message.is_object() || id == message.end() || !id->is_string()) {
+    if (!reply.msg_id) {
         NOVA_LOG_WARN(Log(), log::kNoContext, "Dropping a reply without _msg_id");
         return false;
     }
     std::shared_ptr<PendingCall> call;
     {
         std::lock_guard lock(mutex_);
-        auto it = calls_.find(id->get_ref<const std::string&>());
+        auto it = calls_.find(*reply.msg_id);
         if (it != calls_.end()) call = it->second.lock();
     }
     if (!call) {
         NOVA_LOG_INFO(Log(), log::kNoContext, "No calling threads waiting for msg_id : {}",
-                      id->get<std::string>());
+                      *reply.msg_id);
         return true;
     }
     call->Touch();
-    auto failure = message.find("failure");
-    auto result = message.find("result");
-    bool ending = false;
-    if (auto it = message.find("ending"); it != message.end() && it->is_boolean()) {
-        ending = it->get<bool>();
-    }
     {
         std::lock_guard lock(call->mutex_);
-        if (failure != message.end() && failure->is_string()) {
-            call->candidate_error_ = FailureToException(ParseFailure(failure->get<std::string>()));
-        } else if (result != message.end() && !result->is_null()) {
-            call->candidate_ = *result;
+        if (reply.failure) {
+            call->candidate_error_ = FailureToException(ParseFailure(*reply.failure));
+        } else if (!reply.result.is_null()) {
+            call->candidate_ = std::move(reply.result);
         }
     }
-    if (ending) {
+    if (reply.ending) {
         std::exception_ptr error;
         Json value;
         {

@@ -76,7 +76,7 @@ public:
                                           std::chrono::milliseconds timeout,
                                           std::optional<std::chrono::seconds> monitor);
     // A body consumed from the reply queue. Returns false when it is not a reply at all.
-    bool Deliver(std::string_view body);
+    bool Deliver(std::string body);
     // Fails every outstanding call (the transport is going away).
     void FailAll(std::exception_ptr error);
     std::size_t outstanding() const;

@@ -117,7 +117,7 @@ struct Server::Impl {
         Request request;
         const std::size_t size = body.size();
         try {
-            request = ParseRequest(DecodeEnvelopeInPlace(body));
+            request = ParseRequestBody(body);
         } catch (const std::exception& e) {
             NOVA_LOG_ERROR(Log(), log::kNoContext,
                            "Rejecting a message on {} that is not a valid RPC request ({}; {} "
@@ -234,6 +234,13 @@ void Server::Start() {
     if (d.started) return;
     d.started = true;
     d.pool = std::make_unique<WorkQueue>(static_cast<std::size_t>(d.workers), kWorkerIdleTimeout);
+    // An idle worker reads the bus itself, so a request wakes the thread that runs it.
+    Transport* transport = d.transport.get();
+    d.pool->SetLeader(
+        [transport](const std::function<bool()>& done, MonoTime until) {
+            return transport->Lead(done, until);
+        },
+        [transport] { transport->WakeLeader(); });
     d.timers_work.emplace(d.timers.get_executor());
     d.timers_thread = std::thread([&d] { d.timers.run(); });
     const std::string exchange =

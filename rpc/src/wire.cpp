@@ -444,6 +444,467 @@ Request ParseRequest(Json message) {
     return request;
 }
 
+namespace {
+
+// A validating JSON scanner over one text: reads strings and scalars directly, skips (and
+// checks) what the caller does not need, and hands the spans it wants as trees to nlohmann.
+class Scanner {
+public:
+    explicit Scanner(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+
+    [[noreturn]] static void Fail(const char* what) { throw std::invalid_argument(what); }
+
+    char Peek() {
+        Ws();
+        if (p_ == end_) Fail("unexpected end of JSON");
+        return *p_;
+    }
+    void Expect(char c) {
+        if (Peek() != c) Fail("unexpected character in JSON");
+        ++p_;
+    }
+    bool Consume(char c) {
+        if (Peek() != c) return false;
+        ++p_;
+        return true;
+    }
+    bool AtEnd() {
+        Ws();
+        return p_ == end_;
+    }
+
+    // A string value, unescaped into `out`.
+    void String(std::string& out) {
+        Expect('"');
+        out.clear();
+        const char* start = p_;
+        while (true) {
+            while (p_ < end_) {
+                const auto c = static_cast<unsigned char>(*p_);
+                if (c == '"' || c == '\\' || c < 0x20) break;
+                if (c >= 0x80) {
+                    Utf8();
+                } else {
+                    ++p_;
+                }
+            }
+            if (p_ == end_) Fail("unterminated string");
+            if (*p_ == '"') {
+                out.append(start, p_);
+                ++p_;
+                return;
+            }
+            if (*p_ != '\\') Fail("control character in a string");
+            out.append(start, p_);
+            ++p_;
+            Escape(&out);
+            start = p_;
+        }
+    }
+    void SkipString() {
+        Expect('"');
+        while (true) {
+            while (p_ < end_) {
+                const auto c = static_cast<unsigned char>(*p_);
+                if (c == '"' || c == '\\' || c < 0x20) break;
+                if (c >= 0x80) {
+                    Utf8();
+                } else {
+                    ++p_;
+                }
+            }
+            if (p_ == end_) Fail("unterminated string");
+            if (*p_ == '"') {
+                ++p_;
+                return;
+            }
+            if (*p_ != '\\') Fail("control character in a string");
+            ++p_;
+            Escape(nullptr);
+        }
+    }
+
+    // Skips one value (checking it); returns its text.
+    std::string_view Skip(int depth = 0) {
+        if (depth > 512) Fail("JSON nested too deeply");
+        const char c = Peek();
+        const char* begin = p_;
+        if (c == '"') {
+            SkipString();
+        } else if (c == '{') {
+            ++p_;
+            if (!Consume('}')) {
+                do {
+                    if (Peek() != '"') Fail("object key is not a string");
+                    SkipString();
+                    Expect(':');
+                    Skip(depth + 1);
+                } while (Consume(','));
+                Expect('}');
+            }
+        } else if (c == '[') {
+            ++p_;
+            if (!Consume(']')) {
+                do {
+                    Skip(depth + 1);
+                } while (Consume(','));
+                Expect(']');
+            }
+        } else if (c == 't') {
+            Literal("true");
+        } else if (c == 'f') {
+            Literal("false");
+        } else if (c == 'n') {
+            Literal("null");
+        } else {
+            Number();
+        }
+        return {begin, static_cast<std::size_t>(p_ - begin)};
+    }
+
+    void Literal(std::string_view word) {
+        Ws();
+        if (static_cast<std::size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) {
+            Fail("bad literal in JSON");
+        }
+        p_ += word.size();
+    }
+
+    // -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+    std::string_view Number() {
+        Ws();
+        const char* begin = p_;
+        if (p_ < end_ && *p_ == '-') ++p_;
+        if (p_ < end_ && *p_ == '0') {
+            ++p_;
+        } else if (Digits() == 0) {
+            Fail("bad number in JSON");
+        }
+        if (p_ < end_ && *p_ == '.') {
+            ++p_;
+            if (Digits() == 0) Fail("bad number in JSON");
+        }
+        if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+            ++p_;
+            if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+            if (Digits() == 0) Fail("bad number in JSON");
+        }
+        return {begin, static_cast<std::size_t>(p_ - begin)};
+    }
+
+private:
+    void Ws() {
+        while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+    }
+    std::size_t Digits() {
+        const char* begin = p_;
+        while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+        return static_cast<std::size_t>(p_ - begin);
+    }
+    unsigned Hex4() {
+        if (end_ - p_ < 4) Fail("bad \\u escape");
+        unsigned value = 0;
+        for (int i = 0; i < 4; ++i) {
+            const char c = *p_++;
+            value <<= 4;
+            if (c >= '0' && c <= '9') {
+                value |= static_cast<unsigned>(c - '0');
+            } else if (c >= 'a' && c <= 'f') {
+                value |= static_cast<unsigned>(c - 'a' + 10);
+            } else if (c >= 'A' && c <= 'F') {
+                value |= static_cast<unsigned>(c - 'A' + 10);
+            } else {
+                Fail("bad \\u escape");
+            }
+        }
+        return value;
+    }
+    // After a backslash.
+    void Escape(std::string* out) {
+        if (p_ == end_) Fail("unterminated string");
+        const char c = *p_++;
+        char plain = 0;
+        switch (c) {
+            case '"': plain = '"'; break;
+            case '\\': plain = '\\'; break;
+            case '/': plain = '/'; break;
+            case 'b': plain = '\b'; break;
+            case 'f': plain = '\f'; break;
+            case 'n': plain = '\n'; break;
+            case 'r': plain = '\r'; break;
+            case 't': plain = '\t'; break;
+            case 'u': {
+                unsigned cp = Hex4();
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') Fail("lone surrogate");
+                    p_ += 2;
+                    const unsigned low = Hex4();
+                    if (low < 0xDC00 || low > 0xDFFF) Fail("lone surrogate");
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                    Fail("lone surrogate");
+                }
+                if (out) AppendUtf8(*out, cp);
+                return;
+            }
+            default:
+                Fail("bad escape in a string");
+        }
+        if (out) *out += plain;
+    }
+    static void AppendUtf8(std::string& out, unsigned cp) {
+        if (cp < 0x80) {
+            out += static_cast<char>(cp);
+        } else if (cp < 0x800) {
+            out += static_cast<char>(0xC0 | (cp >> 6));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            out += static_cast<char>(0xE0 | (cp >> 12));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        } else {
+            out += static_cast<char>(0xF0 | (cp >> 18));
+            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        }
+    }
+    // One well-formed UTF-8 sequence at p_ (RFC 3629: no overlong forms, no surrogates).
+    void Utf8() {
+        const auto b0 = static_cast<unsigned char>(*p_);
+        int n = 0;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (b0 >= 0xC2 && b0 <= 0xDF) {
+            n = 1;
+        } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+            n = 2;
+            if (b0 == 0xE0) lo = 0xA0;
+            if (b0 == 0xED) hi = 0x9F;
+        } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+            n = 3;
+            if (b0 == 0xF0) lo = 0x90;
+            if (b0 == 0xF4) hi = 0x8F;
+        } else {
+            Fail("invalid UTF-8");
+        }
+        if (end_ - p_ <= n) Fail("invalid UTF-8");
+        for (int i = 1; i <= n; ++i) {
+            const auto b = static_cast<unsigned char>(p_[i]);
+            if (b < lo || b > hi) Fail("invalid UTF-8");
+            lo = 0x80;
+            hi = 0xBF;
+        }
+        p_ += n + 1;
+    }
+
+    const char* p_;
+    const char* end_;
+};
+
+Json ParseSpan(std::string_view span) {
+    Json value = Json::parse(span.begin(), span.end(), nullptr, /*allow_exceptions=*/false);
+    if (value.is_discarded()) throw std::invalid_argument("not JSON");
+    return value;
+}
+
+// A string or null member.
+std::optional<std::string> ScanOptionalString(Scanner& s, const char* key) {
+    const char c = s.Peek();
+    if (c == 'n') {
+        s.Literal("null");
+        return std::nullopt;
+    }
+    if (c != '"') throw std::invalid_argument(std::string("'") + key + "' is not a string");
+    std::string value;
+    s.String(value);
+    return value;
+}
+
+// A context value as FromDict reads it.
+Json ScanValue(Scanner& s) {
+    switch (s.Peek()) {
+        case '"': {
+            std::string value;
+            s.String(value);
+            return Json(std::move(value));
+        }
+        case 'n':
+            s.Literal("null");
+            return Json(nullptr);
+        case 't':
+            s.Literal("true");
+            return Json(true);
+        case 'f':
+            s.Literal("false");
+            return Json(false);
+        default:
+            return ParseSpan(s.Skip());
+    }
+}
+
+}  // namespace
+
+Request ParseRequestText(std::string_view text) {
+    Scanner s(text);
+    Request request;
+    Json context = Json::object();
+    auto& context_members = context.get_ref<Json::object_t&>();
+    bool have_method = false;
+    std::string key;
+    s.Expect('{');
+    if (!s.Consume('}')) {
+        do {
+            if (s.Peek() != '"') Scanner::Fail("object key is not a string");
+            s.String(key);
+            s.Expect(':');
+            if (key.size() > kContextPrefix.size() &&
+                key.compare(0, kContextPrefix.size(), kContextPrefix) == 0) {
+                context_members.insert_or_assign(key.substr(kContextPrefix.size()), ScanValue(s));
+            } else if (key == "method") {
+                if (s.Peek() != '"') Scanner::Fail("message has no method");
+                s.String(request.method);
+                have_method = true;
+            } else if (key == "args") {
+                const char c = s.Peek();
+                if (c == 'n') {
+                    s.Literal("null");
+                    request.args = Json::object();
+                } else if (c == '{') {
+                    request.args = ParseSpan(s.Skip());
+                } else {
+                    Scanner::Fail("'args' is not an object");
+                }
+            } else if (key == "namespace") {
+                request.namespace_ = ScanOptionalString(s, "namespace");
+            } else if (key == "version") {
+                request.version = ScanOptionalString(s, "version").value_or("1.0");
+            } else if (key == "_msg_id") {
+                request.msg_id = ScanOptionalString(s, "_msg_id");
+            } else if (key == "_reply_q") {
+                request.reply_q = ScanOptionalString(s, "_reply_q");
+            } else if (key == "_unique_id") {
+                request.unique_id = ScanOptionalString(s, "_unique_id");
+            } else if (key == "_timeout") {
+                const char c = s.Peek();
+                if (c == '-' || (c >= '0' && c <= '9')) {
+                    const auto number = s.Number();
+                    double value = 0;
+                    auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+                    if (ec != std::errc() || ptr != number.data() + number.size()) {
+                        Scanner::Fail("bad _timeout");
+                    }
+                    request.call_monitor_timeout = value;
+                } else {
+                    // null, or not numeric: oslo only warns (no heartbeats).
+                    s.Skip();
+                    request.call_monitor_timeout.reset();
+                }
+            } else {
+                s.Skip();
+            }
+        } while (s.Consume(','));
+        s.Expect('}');
+    }
+    if (!s.AtEnd()) Scanner::Fail("characters after the JSON object");
+    if (!have_method || request.method.empty()) Scanner::Fail("message has no method");
+    if (request.msg_id.has_value() != request.reply_q.has_value()) {
+        Scanner::Fail("'_msg_id' and '_reply_q' must come together");
+    }
+    request.context = RequestContext::FromDict(context);
+    return request;
+}
+
+Request ParseRequestBody(std::string& body) {
+    if (body.size() > kMaxMessageBytes) throw std::invalid_argument("message too large");
+    if (auto text = EnvelopeText(body); text && HasOnlySimpleEscapes(*text)) {
+        // Unescaped in place, over the envelope's head: no copy of the message.
+        const std::size_t n = UnescapeSimple(*text, body.data());
+        const std::string_view inner(body.data(), n);
+        try {
+            return ParseRequestText(inner);
+        } catch (const std::invalid_argument&) {
+            // The general parser decides (and gives the error of record).
+        }
+        return ParseRequest(ParseInner(inner.data(), inner.data() + n));
+    }
+    return ParseRequest(DecodeGeneral(body));
+}
+
+namespace {
+
+ReplyFields ReplyFromJson(const Json& message) {
+    if (!message.is_object()) throw std::invalid_argument("reply is not a JSON object");
+    ReplyFields reply;
+    if (auto it = message.find("_msg_id"); it != message.end() && it->is_string()) {
+        reply.msg_id = it->get<std::string>();
+    }
+    if (auto it = message.find("result"); it != message.end()) reply.result = *it;
+    if (auto it = message.find("failure"); it != message.end() && it->is_string()) {
+        reply.failure = it->get<std::string>();
+    }
+    if (auto it = message.find("ending"); it != message.end() && it->is_boolean()) {
+        reply.ending = it->get<bool>();
+    }
+    return reply;
+}
+
+ReplyFields ScanReply(std::string_view text) {
+    Scanner s(text);
+    ReplyFields reply;
+    std::string key;
+    s.Expect('{');
+    if (!s.Consume('}')) {
+        do {
+            if (s.Peek() != '"') Scanner::Fail("object key is not a string");
+            s.String(key);
+            s.Expect(':');
+            const char c = s.Peek();
+            if (key == "_msg_id" || key == "failure") {
+                std::optional<std::string>& field = key == "_msg_id" ? reply.msg_id : reply.failure;
+                if (c == '"') {
+                    field.emplace();
+                    s.String(*field);
+                } else {
+                    s.Skip();
+                    field.reset();
+                }
+            } else if (key == "result") {
+                if (c == 'n') {
+                    s.Literal("null");
+                    reply.result = nullptr;
+                } else {
+                    reply.result = ParseSpan(s.Skip());
+                }
+            } else if (key == "ending") {
+                const auto value = s.Skip();
+                reply.ending = value == "true";
+            } else {
+                s.Skip();
+            }
+        } while (s.Consume(','));
+        s.Expect('}');
+    }
+    if (!s.AtEnd()) Scanner::Fail("characters after the JSON object");
+    return reply;
+}
+
+}  // namespace
+
+ReplyFields ParseReplyBody(std::string& body) {
+    if (body.size() > kMaxMessageBytes) throw std::invalid_argument("message too large");
+    if (auto text = EnvelopeText(body); text && HasOnlySimpleEscapes(*text)) {
+        const std::size_t n = UnescapeSimple(*text, body.data());
+        const std::string_view inner(body.data(), n);
+        try {
+            return ScanReply(inner);
+        } catch (const std::invalid_argument&) {
+            // The general parser decides.
+        }
+        return ReplyFromJson(ParseInner(inner.data(), inner.data() + n));
+    }
+    return ReplyFromJson(DecodeGeneral(body));
+}
+
 Failure CurrentFailure() {
     Failure failure;
     try {

@@ -455,3 +455,154 @@ TEST_CASE("ExtractContext takes exactly the _context_ keys, whatever sorts aroun
 
 }  // namespace
 }  // namespace nova::rpc
+
+namespace nova::rpc {
+namespace {
+
+// Both request paths of the server agree: the scanner (ParseRequestText / ParseRequestBody) and
+// DecodeEnvelope + ParseRequest.
+void CheckSameRequest(const Request& a, const Request& b) {
+    CHECK(a.method == b.method);
+    CHECK(a.args == b.args);
+    CHECK(a.namespace_ == b.namespace_);
+    CHECK(a.version == b.version);
+    CHECK(a.msg_id == b.msg_id);
+    CHECK(a.reply_q == b.reply_q);
+    CHECK(a.call_monitor_timeout == b.call_monitor_timeout);
+    CHECK(a.unique_id == b.unique_id);
+    CHECK(a.context.ToDict() == b.context.ToDict());
+}
+
+std::vector<std::string> CapturedBodies() {
+    std::vector<std::string> bodies;
+    for (const auto& line : TraceLines()) bodies.push_back(line["body"].get<std::string>());
+    for (const char* file : {"/all-messages-A.jsonl", "/all-messages-B.jsonl"}) {
+        std::ifstream in(VectorDir("nova-zed-rpc") + file);
+        REQUIRE(in.good());
+        std::string line;
+        while (std::getline(in, line)) {
+            if (!line.empty()) bodies.push_back(Json::parse(line)["body"].get<std::string>());
+        }
+    }
+    return bodies;
+}
+
+TEST_CASE("the request scanner reads every captured request as the Json parser does") {
+    int requests = 0;
+    for (const auto& body : CapturedBodies()) {
+        Json message = DecodeEnvelope(body);
+        if (!message.contains("method")) continue;
+        CAPTURE(body);
+        Request expected = ParseRequest(message);
+        // The scanner on the inner text, then the server's path on the enveloped body.
+        CheckSameRequest(ParseRequestText(message.dump()), expected);
+        std::string copy = body;
+        CheckSameRequest(ParseRequestBody(copy), expected);
+        ++requests;
+    }
+    CHECK(requests > 100);
+}
+
+TEST_CASE("the request scanner: our own requests, escapes, and what it leaves to the parser") {
+    RequestContext ctx;
+    ctx.user_id = "u1";
+    ctx.project_name = "d\xc3\xa9mo \"quoted\" \\ back\nslash";
+    ctx.roles = {"reader", "member"};
+    ctx.service_catalog = Json::array({Json{{"type", "compute"}, {"endpoints", Json::array()}}});
+    Json args = {{"a", 1}, {"b", Json::array({1.5, "x\u00e9", nullptr})}, {"c", {{"d", true}}}};
+    CallFields call{"mid", "reply_q1", 30};
+    std::string body = EncodeRequest(ctx, "do_it", args, std::string("ns"), std::string("6.1"),
+                                     &call, "uid1");
+    Request expected = ParseRequest(DecodeEnvelope(body));
+    std::string copy = body;
+    Request scanned = ParseRequestBody(copy);
+    CheckSameRequest(scanned, expected);
+    CHECK(scanned.context.project_name == ctx.project_name);
+    CHECK(scanned.call_monitor_timeout == 30.0);
+
+    // \u escapes, surrogate pairs, whitespace anywhere.
+    Request u = ParseRequestText(
+        " { \"method\" : \"m\\u00e9\\ud83d\\ude00\" , \"args\" : { } , \"_context_user\" : \"x\\/y\" } ");
+    CHECK(u.method == "m\xc3\xa9\xf0\x9f\x98\x80");
+    CHECK(u.context.user_id == "x/y");
+    // Unknown keys of any type are skipped; a non-numeric _timeout is ignored, as oslo does.
+    Request extra = ParseRequestText(
+        R"({"zzz": [1, {"a": [true, false, null, -1.5e+3]}], "method": "m", "_timeout": "soon"})");
+    CHECK(extra.method == "m");
+    CHECK_FALSE(extra.call_monitor_timeout.has_value());
+    // Numbers in the context are read by the Json parser and ignored by FromDict.
+    CHECK(ParseRequestText(R"({"method": "m", "_context_is_admin": 1})").method == "m");
+
+    // What the scanner refuses (ParseRequestBody then asks the Json parser, which agrees).
+    for (const char* bad : {
+             "", "not json", "[1, 2]", "{", "{\"method\": \"m\"", "{\"method\": \"m\"} x",
+             "{\"method\": \"m\",}", "{\"method\": \"m\", \"args\": [1,,2]}",
+             "{\"method\": \"\"}", "{\"args\": {}}", "{\"method\": 7}",
+             "{\"method\": \"m\", \"args\": \"x\"}", "{\"method\": \"m\", \"version\": 6}",
+             "{\"method\": \"m\", \"_msg_id\": \"abc\"}", "{\"method\": \"m\\x\"}",
+             "{\"method\": \"m\\ud800\"}", "{\"method\": \"\xff\"}", "{\"method\": \"\xc0\xaf\"}",
+             "{\"method\": \"m\", \"a\": 01}", "{\"method\": \"m\", \"a\": tru}",
+             "{\"method\": \"m\", \"a\": \"\x01\"}", "{method: \"m\"}"}) {
+        CAPTURE(bad);
+        CHECK_THROWS_AS(ParseRequestText(bad), std::invalid_argument);
+        std::string enveloped = EncodeEnvelope(Json(std::string(bad)));  // a string, not an object
+        CHECK_THROWS_AS(ParseRequestBody(enveloped), std::invalid_argument);
+        std::string raw = bad;
+        CHECK_THROWS_AS(ParseRequestBody(raw), std::invalid_argument);
+    }
+    // Valid JSON the scanner does not take is not lost: the Json parser takes it.
+    std::string duplicate = R"({"method": 7, "method": "m"})";
+    CHECK_THROWS_AS(ParseRequestText(duplicate), std::invalid_argument);
+    CHECK(ParseRequestBody(duplicate).method == "m");
+    // Deep nesting is refused by the scanner, not a stack overflow.
+    std::string deep = "{\"method\": \"m\", \"a\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+    CHECK_THROWS_AS(ParseRequestText(deep), std::invalid_argument);
+    std::string huge(kMaxMessageBytes + 1, ' ');
+    CHECK_THROWS_AS(ParseRequestBody(huge), std::invalid_argument);
+}
+
+TEST_CASE("the reply scanner reads replies as the Json parser does") {
+    int replies = 0;
+    for (const auto& body : CapturedBodies()) {
+        Json message = DecodeEnvelope(body);
+        if (message.contains("method") || !message.contains("_msg_id")) continue;
+        CAPTURE(body);
+        std::string copy = body;
+        ReplyFields reply = ParseReplyBody(copy);
+        CHECK(reply.msg_id == message["_msg_id"].get<std::string>());
+        CHECK(reply.result == message.value("result", Json(nullptr)));
+        if (message.contains("failure") && message["failure"].is_string()) {
+            CHECK(reply.failure == message["failure"].get<std::string>());
+        } else {
+            CHECK_FALSE(reply.failure.has_value());
+        }
+        CHECK(reply.ending == (message.contains("ending") && message["ending"] == true));
+        ++replies;
+    }
+    CHECK(replies > 10);
+
+    Failure failure;
+    failure.class_name = "InstanceNotFound";
+    failure.module = "nova.exception";
+    failure.message = "Instance \"x\" could not be found.";
+    std::string body = EncodeReply("m1", Json{{"k", Json::array({1, "two"})}}, failure, true, "u1");
+    ReplyFields reply = ParseReplyBody(body);
+    CHECK(reply.msg_id == "m1");
+    CHECK(reply.result == Json{{"k", Json::array({1, "two"})}});
+    REQUIRE(reply.failure.has_value());
+    CHECK(ParseFailure(*reply.failure).message == failure.message);
+    CHECK(reply.ending);
+
+    std::string odd = R"({"_msg_id": 5, "ending": "yes", "failure": 3, "result": null})";
+    ReplyFields o = ParseReplyBody(odd);
+    CHECK_FALSE(o.msg_id.has_value());
+    CHECK_FALSE(o.ending);
+    CHECK_FALSE(o.failure.has_value());
+    for (const char* bad : {"garbage", "[1]", "{\"_msg_id\": \"a\""}) {
+        std::string b = bad;
+        CHECK_THROWS_AS(ParseReplyBody(b), std::invalid_argument);
+    }
+}
+
+}  // namespace
+}  // namespace nova::rpc

@@ -22,6 +22,12 @@ WorkQueue::WorkQueue(std::size_t max_threads, std::chrono::milliseconds idle_tim
 
 WorkQueue::~WorkQueue() { Join(); }
 
+void WorkQueue::SetLeader(LeadFn lead, std::function<void()> wake) {
+    std::lock_guard lock(mutex_);
+    lead_ = std::move(lead);
+    wake_leader_ = std::move(wake);
+}
+
 void WorkQueue::Post(std::function<void()> task) {
     Threads done;  // joined outside the lock: they have only to return from Run()
     {
@@ -82,6 +88,26 @@ void WorkQueue::Run(Threads::iterator self) {
     std::unique_lock lock(mutex_);
     while (true) {
         // Here this worker counts as free.
+        if (tasks_.empty() && lead_ && !leader_present_ && !stopping_) {
+            // Read the next request ourselves (still free: what we read wakes nobody).
+            leader_present_ = true;
+            ++leads_;
+            lock.unlock();
+            bool led = false;
+            try {
+                led = lead_([this] {
+                    std::lock_guard done_lock(mutex_);
+                    return !tasks_.empty() || stopping_;
+                }, MonoClock::now() + idle_timeout_);
+            } catch (const std::exception& e) {
+                NOVA_LOG_ERROR(Log(), log::kNoContext, "An RPC worker could not read the bus: {}", e.what());
+            }
+            lock.lock();
+            leader_present_ = false;
+            if (!led) --leads_;
+            if (led && !tasks_.empty()) continue;
+            // Could not lead, or the lead ended with nothing to do: sleep as usual.
+        }
         if (tasks_.empty()) {
             --free_;
             if (stopping_) break;
@@ -122,6 +148,7 @@ void WorkQueue::Join() {
         std::unique_lock lock(mutex_);
         stopping_ = true;
         wake_.notify_all();
+        if (leader_present_ && wake_leader_) wake_leader_();
         exited_.wait(lock, [this] { return running_.empty(); });
         done.splice(done.end(), finished_);
         left.swap(tasks_);  // only when no thread could be started for them
@@ -139,6 +166,11 @@ void WorkQueue::Join() {
 std::size_t WorkQueue::wakeups() const {
     std::lock_guard lock(mutex_);
     return wakeups_;
+}
+
+std::size_t WorkQueue::leads() const {
+    std::lock_guard lock(mutex_);
+    return leads_;
 }
 
 std::size_t WorkQueue::threads() const {

@@ -23,6 +23,8 @@
 #include <mutex>
 #include <thread>
 
+#include "nova/common/clock.hpp"
+
 namespace nova::rpc {
 
 class WorkQueue {
@@ -32,6 +34,14 @@ public:
     WorkQueue(const WorkQueue&) = delete;
     WorkQueue& operator=(const WorkQueue&) = delete;
 
+    // Leader/follower (optional; set before the first Post): a worker with nothing to do first
+    // tries `lead(done, until)` (Transport::Lead) so that it reads the next request itself and runs
+    // it without a hand-off; only when it cannot lead, or the lead ends with no work, does it
+    // sleep. A leading worker counts as free, so requests it reads wake no one else. `wake`
+    // makes the leader look at the queue again (Join; requests another thread read).
+    using LeadFn = std::function<bool(const std::function<bool()>& done, MonoTime until)>;
+    void SetLeader(LeadFn lead, std::function<void()> wake);
+
     // Queues `task`. A task that throws is logged and its thread goes on. Posts after Join()
     // began are dropped with a warning (the server stops consuming before it joins).
     void Post(std::function<void()> task);
@@ -40,6 +50,7 @@ public:
 
     // For tests: how often a worker was woken or started; threads alive now; most at once.
     std::size_t wakeups() const;
+    std::size_t leads() const;  // times a worker led
     std::size_t threads() const;
     std::size_t peak_threads() const;
 
@@ -65,7 +76,11 @@ private:
     std::size_t wakeups_ = 0;
     std::size_t peak_ = 0;
     bool stopping_ = false;
-    bool wake_deferred_ = false;  // a DeliveryBurst will call MaybeWake when it ends
+    bool wake_deferred_ = false;
+    LeadFn lead_;
+    std::function<void()> wake_leader_;
+    bool leader_present_ = false;  // a worker is in lead_ (and counts in free_)
+    std::size_t leads_ = 0;  // a DeliveryBurst will call MaybeWake when it ends
     std::shared_ptr<WorkQueue*> self_ = std::make_shared<WorkQueue*>(this);  // for deferred wakes
 };
 

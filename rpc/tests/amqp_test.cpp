@@ -316,3 +316,72 @@ TEST_CASE("versioned notifications reach a listener on the broker") {
 
 }  // namespace
 }  // namespace nova::rpc
+
+namespace nova::rpc {
+namespace {
+
+TEST_CASE("leader/follower: one thread reads the connection, the others' replies reach them") {
+    Names names;
+    auto server_transport = Connect(names);
+    auto client_transport = Connect(names);
+    Seen seen;
+    Server server(server_transport, {names.topic, "hostA"}, {TestEndpoint("hostA", seen)});
+    server.Start();
+    Client client(client_transport, {.topic = names.topic, .version = "6.0"});
+    auto ctx = Ctx();
+    CHECK(client.Call(ctx, "echo", {{"i", 0}})["host"] == "hostA");  // connected, reply queue up
+
+    // A thread leads the client's connection until told to stop.
+    std::atomic<bool> stop{false};
+    std::promise<bool> led;
+    std::atomic<bool> leading{false};
+    std::thread leader([&] {
+        bool ok = false;
+        while (!ok && !stop) {
+            leading = true;
+            ok = client_transport->Lead([&] { return stop.load(); },
+                                        MonoClock::now() + std::chrono::seconds(30));
+        }
+        led.set_value(ok);
+    });
+    auto led_future = led.get_future();
+    // Only one leader: another thread's Lead returns false at once once the first one leads (a
+    // lead with a deadline already passed ends at once when it does get the lead).
+    REQUIRE(Eventually([&] {
+        return leading && !client_transport->Lead([] { return false; }, MonoClock::now());
+    }));
+    // The I/O thread does not watch the socket now: these replies are read by the leader.
+    for (int i = 1; i <= 20; ++i) {
+        CHECK(client.Call(ctx, "echo", {{"i", i}})["args"]["i"] == i);
+    }
+    for (int i = 0; i < 10; ++i) client.Cast(ctx, "note", Json::object());  // confirms too
+    REQUIRE(Eventually([&] { return seen.size() == 10; }));
+    CHECK(led_future.wait_for(0s) == std::future_status::timeout);  // still leading
+    stop = true;
+    client_transport->WakeLeader();
+    REQUIRE(led_future.wait_for(5s) == std::future_status::ready);
+    CHECK(led_future.get());
+    leader.join();
+    // Back to the I/O thread, and a caller leads again by itself.
+    for (int i = 0; i < 20; ++i) CHECK(client.Call(ctx, "echo", {{"i", i}})["args"]["i"] == i);
+    // A call that times out while its caller leads ends by its timeout.
+    auto start = std::chrono::steady_clock::now();
+    CHECK_THROWS_AS(client.Prepare({.server = "nobody", .timeout = 300ms}).Call(ctx, "echo", Json::object()),
+                    MessagingTimeout);
+    CHECK(std::chrono::steady_clock::now() - start < 2s);
+    // A server whose idle workers lead still answers 16 callers at once.
+    std::vector<std::thread> callers;
+    std::atomic<int> ok{0};
+    for (int c = 0; c < 16; ++c) {
+        callers.emplace_back([&, c] {
+            for (int i = 0; i < 20; ++i) {
+                if (client.Call(ctx, "echo", {{"c", c}, {"i", i}})["args"]["i"] == i) ++ok;
+            }
+        });
+    }
+    for (auto& t : callers) t.join();
+    CHECK(ok == 320);
+}
+
+}  // namespace
+}  // namespace nova::rpc

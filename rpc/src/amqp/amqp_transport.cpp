@@ -30,6 +30,9 @@
 #include <amqp_tcp_socket.h>
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -41,6 +44,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <future>
@@ -202,9 +206,20 @@ public:
         std::shuffle(url_.hosts.begin(), url_.hosts.end(), rng);
         connection_name_ = std::string(program_invocation_short_name) + ":" +
                            std::to_string(::getpid()) + ":" + GenerateUuid();
+        // The I/O thread watches an epoll set of its own holding the socket, so that a leader
+        // (Lead) can switch that watch off and on with one epoll_ctl from any thread.
+        int epfd = ::epoll_create1(EPOLL_CLOEXEC);
+        wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (epfd < 0 || wake_fd_ < 0) {
+            if (epfd >= 0) ::close(epfd);
+            if (wake_fd_ >= 0) ::close(wake_fd_);
+            throw std::system_error(errno, std::generic_category(), "epoll_create1/eventfd");
+        }
+        descriptor_.assign(epfd);
         work_.emplace(io_.get_executor());
         thread_ = std::thread([this] { io_.run(); });
         RunOnIo([this] {
+            Watch();
             if (!Connect()) ScheduleReconnect();
             StartTick();
         });
@@ -225,6 +240,7 @@ public:
         work_.reset();
         io_.stop();
         if (thread_.joinable()) thread_.join();
+        ::close(wake_fd_);
     }
 
     // --- Transport ------------------------------------------------------------------------
@@ -295,7 +311,7 @@ public:
             consumer->topic = name;
             ReplyWaiter* waiter = replies_.get();
             consumer->handler = std::make_shared<DeliveryHandler>(
-                [waiter](std::string body) { return waiter->Deliver(body); });
+                [waiter](std::string body) { return waiter->Deliver(std::move(body)); });
             Add(std::move(consumer));  // lives as long as the transport
             reply_queue_ = name;
         }
@@ -337,6 +353,9 @@ public:
             free_channels_.push_back(consumer->channel);
             DrainSoon();
         });
+        // A leader may be running this consumer's handler right now (the I/O thread's own
+        // handlers are behind us already): return only once it is done.
+        WaitForOtherDrainers();
     }
 
 private:
@@ -469,7 +488,13 @@ private:
         heartbeat_ = amqp_get_heartbeat(conn_);
         frame_max_ = static_cast<std::size_t>(amqp_get_frame_max(conn_));
         raw_fd_ = rabbit.ssl ? -1 : amqp_get_sockfd(conn_);
-        descriptor_.assign(amqp_get_sockfd(conn_));
+        watched_fd_ = amqp_get_sockfd(conn_);
+        {
+            epoll_event ev{};
+            ev.events = leading_ ? 0u : static_cast<std::uint32_t>(EPOLLIN);
+            ev.data.fd = watched_fd_;
+            ::epoll_ctl(descriptor_.native_handle(), EPOLL_CTL_ADD, watched_fd_, &ev);
+        }
         NOVA_LOG_INFO(Log(), log::kNoContext, "Connected to AMQP server on {}:{} (vhost {})",
                       host.host, host.port, url_.virtual_host);
         if (reconnects_ > 0) {
@@ -499,7 +524,6 @@ private:
         if (connected_ && !broken_) WriteUnsent();
         if (connected_ && !broken_) FlushOutbox();
         if (!connected_) return true;  // lost again while re-declaring; reconnect scheduled
-        WaitReadable();
         DrainSoon();  // frames that arrived during the declares wait in rabbitmq-c's queue
         return true;
     }
@@ -527,9 +551,9 @@ private:
     // I/O thread, locked.
     void Disconnect(const std::string& reason, bool clean) {
         if (conn_ == nullptr) return;
-        boost::system::error_code ignored;
-        descriptor_.cancel(ignored);
-        descriptor_.release();
+        ::epoll_ctl(descriptor_.native_handle(), EPOLL_CTL_DEL, watched_fd_, nullptr);
+        watched_fd_ = -1;
+        WakeLeaderLocked();  // a leader polls the old socket: it must give up the lead
         if (clean && connected_ && !broken_) {
             // Delete fanout queues as oslo does on a clean stop.
             for (auto& [id, consumer] : consumers_) {
@@ -943,24 +967,159 @@ private:
     // Deliveries handed to consumers per lock hold, so publishers get the lock in between.
     static constexpr std::size_t kDeliveriesPerBurst = 256;
 
-    void WaitReadable() {
+    // I/O thread: one wait is always queued on the epoll set (descriptor_), which reports the
+    // socket unless a leader switched that off.
+    void Watch() {
         descriptor_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                               [this, generation = generation_](const boost::system::error_code& ec) {
-                                   if (ec) return;
+                               [this](const boost::system::error_code& ec) {
+                                   if (ec) return;  // shutting down
                                    Drain();
-                                   std::lock_guard lock(mutex_);
-                                   if (connected_ && generation_ == generation) WaitReadable();
+                                   Watch();
+                                   // Frames that arrived after Drain's last read and before the
+                                   // wait was queued raised no edge for it: look once more.
+                                   if (WatchedSocketReadable()) DrainSoon();
                                });
     }
 
+    // True when the I/O thread watches the socket (no leader) and it has bytes to read.
+    bool WatchedSocketReadable() {
+        int fd = -1;
+        {
+            std::lock_guard lock(mutex_);
+            if (!connected_ || broken_ || leading_) return false;
+            fd = watched_fd_;
+        }
+        pollfd p{fd, POLLIN, 0};
+        return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
+    }
+
+    // Locked: the I/O thread's watch of the socket on or off.
+    void SetWatch(bool on) {
+        if (watched_fd_ < 0) return;
+        epoll_event ev{};
+        ev.events = on ? static_cast<std::uint32_t>(EPOLLIN) : 0u;
+        ev.data.fd = watched_fd_;
+        ::epoll_ctl(descriptor_.native_handle(), EPOLL_CTL_MOD, watched_fd_, &ev);
+    }
+
+    // Locked.
+    void WakeLeaderLocked() {
+        if (!leading_) return;
+        const std::uint64_t one = 1;
+        [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+    }
+
+public:
+    void WakeLeader() override {
+        std::lock_guard lock(mutex_);
+        WakeLeaderLocked();
+    }
+
+    bool Lead(const std::function<bool()>& done, MonoTime until) override {
+        const auto self = std::this_thread::get_id();
+        int fd = -1;
+        std::uint64_t generation = 0;
+        {
+            std::lock_guard lock(mutex_);
+            if (leading_ || !connected_ || broken_ || stopping_ || raw_fd_ < 0 ||
+                self == thread_.get_id()) {
+                return false;
+            }
+            leading_ = true;
+            leader_ = self;
+            fd = raw_fd_;
+            generation = generation_;
+            SetWatch(false);
+            std::uint64_t stale = 0;
+            [[maybe_unused]] auto n = ::read(wake_fd_, &stale, sizeof stale);
+        }
+        ++leads_;
+        while (!done()) {
+            const auto now = MonoClock::now();
+            if (now >= until) break;
+            // Bounded, so a leader notices a torn-down connection even without a wake-up.
+            const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - now);
+            const int timeout = static_cast<int>(std::min<std::int64_t>(left.count(), 1000));
+            pollfd fds[2] = {{fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+            const int n = ::poll(fds, 2, timeout);
+            if (n < 0 && errno != EINTR) break;
+            if (n <= 0) continue;
+            if (fds[1].revents != 0) {
+                std::uint64_t value = 0;
+                [[maybe_unused]] auto r = ::read(wake_fd_, &value, sizeof value);
+            }
+            {
+                std::lock_guard lock(mutex_);
+                if (!connected_ || broken_ || generation_ != generation) break;
+            }
+            if (fds[0].revents & POLLNVAL) break;
+            if (fds[0].revents != 0 && !Drain()) sched_yield();  // another thread is reading
+        }
+        int watched = -1;
+        {
+            std::lock_guard lock(mutex_);
+            leading_ = false;
+            leader_ = {};
+            if (connected_ && !broken_) {
+                SetWatch(true);
+                watched = watched_fd_;
+            }
+        }
+        // What arrived after this thread's last read and before the I/O thread watched again.
+        if (watched >= 0) {
+            pollfd p{watched, POLLIN, 0};
+            if (::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0) Drain();
+        }
+        return true;
+    }
+
+    // For tests: how many times a thread led.
+    std::uint64_t leads() const { return leads_.load(); }
+
+private:
     void DrainSoon() {
         boost::asio::post(io_, [this] { Drain(); });
     }
 
     // Reads every frame the socket has: confirms settle their publishes, deliveries go to their
     // consumers once the lock is released, then the accepted ones are acked (multiple) and the
-    // refused ones rejected.
-    void Drain() {
+    // refused ones rejected. One thread drains at a time (the I/O thread or a leader): handlers
+    // run in delivery order and acks go out in tag order. A thread that finds another draining
+    // leaves it a note to read once more and returns false.
+    bool Drain() {
+        const auto self = std::this_thread::get_id();
+        {
+            std::lock_guard lock(drain_mutex_);
+            if (drainer_ != std::thread::id()) {
+                drain_again_ = true;
+                return false;
+            }
+            drainer_ = self;
+        }
+        while (true) {
+            DrainOnce();
+            std::lock_guard lock(drain_mutex_);
+            if (!drain_again_) {
+                drainer_ = std::thread::id();
+                drain_idle_.notify_all();
+                break;
+            }
+            drain_again_ = false;
+        }
+        // Something a leader waits for may have been read here instead (a tick, DrainSoon).
+        std::lock_guard lock(mutex_);
+        if (leading_ && leader_ != self) WakeLeaderLocked();
+        return true;
+    }
+
+    // Waits until no other thread runs consumer handlers (an unsubscribe returns only then).
+    void WaitForOtherDrainers() {
+        const auto self = std::this_thread::get_id();
+        std::unique_lock lock(drain_mutex_);
+        drain_idle_.wait(lock, [&] { return drainer_ == std::thread::id() || drainer_ == self; });
+    }
+
+    void DrainOnce() {
         while (true) {
             std::vector<Delivery> deliveries;
             std::uint64_t generation = 0;
@@ -985,7 +1144,7 @@ private:
                         }
                     }
                 } catch (const ConnectionLost& e) {
-                    ConnectionFailed(e.what());
+                    MarkBroken(e.what());  // torn down on the I/O thread
                     return;  // undelivered messages come back from the broker
                 } catch (const ChannelFailed& e) {
                     NOVA_LOG_WARN(Log(), log::kNoContext, "{}", e.what());
@@ -993,7 +1152,9 @@ private:
                 }
             }
             std::vector<char> accepted(deliveries.size(), 0);
-            std::optional<DeliveryBurst> burst;  // ends before the acks go out
+            // Ends after the acks went out: the work a handler queued is dispatched only once its
+            // message is acked (at most once, as oslo).
+            std::optional<DeliveryBurst> burst;
             if (!deliveries.empty()) burst.emplace();
             for (std::size_t i = 0; i < deliveries.size(); ++i) {
                 auto& d = deliveries[i];
@@ -1015,7 +1176,6 @@ private:
                     }
                 }
             }
-            burst.reset();  // e.g. wakes the server's worker for the requests just queued
             {
                 Locked lock(*this);
                 if (!connected_ || broken_ || generation_ != generation) return;
@@ -1035,10 +1195,11 @@ private:
                     FlushAcks();
                     if (!more) amqp_maybe_release_buffers(conn_);
                 } catch (const ConnectionLost& e) {
-                    ConnectionFailed(e.what());
+                    MarkBroken(e.what());
                     return;
                 }
             }
+            burst.reset();  // e.g. wakes the server's worker for the requests just queued
             if (!more) return;
         }
     }
@@ -1233,6 +1394,20 @@ private:
 
     std::mutex reply_mutex_;
     std::string reply_queue_;
+
+    // Leader/follower (under mutex_): a thread in Lead() reads the socket; the I/O thread's
+    // watch is off meanwhile.
+    int watched_fd_ = -1;  // the socket in the epoll set descriptor_ holds
+    bool leading_ = false;
+    std::thread::id leader_;
+    int wake_fd_ = -1;  // eventfd: wakes the leader
+    std::atomic<std::uint64_t> leads_{0};
+
+    // Who drains (drain_mutex_ is never held with mutex_ waiting on it).
+    std::mutex drain_mutex_;
+    std::condition_variable drain_idle_;
+    std::thread::id drainer_;
+    bool drain_again_ = false;
 
     friend class AmqpSubscription;
 };

@@ -237,7 +237,7 @@ std::string MemoryTransport::ReplyQueue() {
         reply_subscription_ = std::make_unique<MemorySubscription>(
             broker_,
             std::vector<std::uint64_t>{broker_->Consume(
-                reply_queue_, [waiter](std::string body) { return waiter->Deliver(body); })},
+                reply_queue_, [waiter](std::string body) { return waiter->Deliver(std::move(body)); })},
             std::nullopt);
     }
     return reply_queue_;

@@ -113,6 +113,24 @@ public:
     virtual ReplyWaiter& Replies() = 0;
 
     virtual const TransportOptions& options() const = 0;
+
+    // Leader/follower reading (optional). A thread about to wait for something the connection
+    // will bring (a caller for its reply, an idle server worker for the next request) may read
+    // the connection itself until `done()` holds or `until` passes, so that message wakes it
+    // directly instead of the I/O thread, which would then have to wake it. Meanwhile the I/O
+    // thread stops watching the socket, and everything read (other consumers' deliveries,
+    // confirms) is handled on this thread exactly as the I/O thread would (acked before the
+    // handlers' work is dispatched, handlers must not block). One leader at a time. Returns false
+    // at once when the thread cannot lead (another thread leads, not connected, TLS, in-memory
+    // transport): it then waits as usual. Returns true when the lead ended: done() held, `until`
+    // passed, or the connection went away.
+    virtual bool Lead(const std::function<bool()>& done, MonoTime until) {
+        (void)done;
+        (void)until;
+        return false;
+    }
+    // Makes the thread in Lead() check done() again (something else may have made it true).
+    virtual void WakeLeader() {}
 };
 
 // Blocks until `Publish` completes; rethrows its error.

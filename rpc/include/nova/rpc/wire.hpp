@@ -70,6 +70,16 @@ struct Request {
 // Parses an inner request message. Throws std::invalid_argument when `method` is missing or
 // a member has the wrong type.
 Request ParseRequest(Json message);
+// The same from the inner message's JSON text, by a scanner that reads the top-level keys
+// directly and builds a Json tree only for `args` and the context's arrays (the server's hot
+// path). Throws std::invalid_argument on anything it does not take, including valid JSON it does
+// not handle (a number as a context value is fine; see ParseRequestBody for the fallback).
+Request ParseRequestText(std::string_view text);
+// A consumed body to a Request: the envelope is unescaped in place in `body` (no copy), then the
+// scanner reads it; whatever the scanner does not take goes through DecodeEnvelope + ParseRequest,
+// which decide (so both paths accept and reject the same messages). `body` is left unspecified.
+// Throws std::invalid_argument for a body that is not a valid request.
+Request ParseRequestBody(std::string& body);
 
 // The failure of a reply: what oslo's serialize_remote_exception sends.
 struct Failure {
@@ -97,6 +107,18 @@ Json MakeReply(const std::string& msg_id, Json result, const std::optional<Failu
 std::string EncodeReply(std::string_view msg_id, const Json& result,
                         const std::optional<Failure>& failure, bool ending,
                         std::string_view unique_id);
+
+// What a caller needs of a reply message.
+struct ReplyFields {
+    std::optional<std::string> msg_id;   // `_msg_id` when it is a string
+    Json result;                         // null when absent
+    std::optional<std::string> failure;  // `failure` when it is a string
+    bool ending = false;                 // `ending` when it is true
+};
+// A consumed reply body: the envelope is unescaped in place and the reply scanned without a tree
+// (but for `result`); bodies the scanner does not take go through DecodeEnvelope. Throws
+// std::invalid_argument when the body is not JSON or not an object.
+ReplyFields ParseReplyBody(std::string& body);
 
 // The last N `_unique_id`s a listener has seen (oslo keeps 16). Thread-safe.
 class DuplicateFilter {
