@@ -11,6 +11,7 @@
 #include "nova/db/cell_mapping_store.hpp"
 #include "nova/db/instance_store.hpp"
 #include "nova/db/scheduling_store.hpp"
+#include "nova/db/tag_store.hpp"
 #include "nova/objects/object.hpp"
 
 namespace nova::api {
@@ -117,7 +118,7 @@ std::vector<SortKey> CellSortKeys(const std::vector<SortKey>& keys) {
 std::string CellListSql(const ServerListQuery& query, const std::set<std::string>& columns,
                         const std::optional<MarkerValues>& marker, db::Params& params) {
     const auto& f = query.filters;
-    if (f.match_nothing || !f.tags.empty() || !f.tags_any.empty()) return "";  // no tags in the cells yet
+    if (f.match_nothing) return "";
     std::string select;
     for (const auto& c : columns) select += (select.empty() ? "" : ", ") + Column(c);
     std::string where = query.deleted_only ? "`deleted` != 0" : query.include_deleted ? "1 = 1" : "`deleted` = 0";
@@ -160,6 +161,22 @@ std::string CellListSql(const ServerListQuery& query, const std::set<std::string
         where += " AND COALESCE(`locked`, 0) = ?";
         params.emplace_back(std::int64_t{*f.locked ? 1 : 0});
     }
+    // Tags (Nova's instance_get_all_by_filters_sort): tags = every one of them, tags-any = at
+    // least one, not-tags = not every one, not-tags-any = none of them.
+    auto tagged = [&](const std::vector<std::string>& tags) {
+        for (const auto& t : tags) params.emplace_back(t);
+        return std::string("`uuid` IN (SELECT `resource_id` FROM `tags` WHERE `tag` IN (") + Placeholders(tags.size()) +
+               "))";
+    };
+    auto all_of = [&](const std::vector<std::string>& tags) {
+        std::string out;
+        for (const auto& t : tags) out += (out.empty() ? "" : " AND ") + tagged({t});
+        return "(" + out + ")";
+    };
+    if (!f.tags.empty()) where += " AND " + all_of(f.tags);
+    if (!f.tags_any.empty()) where += " AND " + tagged(f.tags_any);
+    if (!f.not_tags.empty()) where += " AND NOT " + all_of(f.not_tags);
+    if (!f.not_tags_any.empty()) where += " AND NOT " + tagged(f.not_tags_any);
     const auto keys = CellSortKeys(query.keys);
     if (marker) {
         // Rows strictly after the marker in the sort order, MySQL's NULLs being the smallest
@@ -315,6 +332,13 @@ std::vector<Server> ListServers(const ComputeApi& api, const ServerListQuery& qu
             }
             for (auto* s : list) {
                 if (auto it = full.find(s->instance.uuid()); it != full.end()) s->instance = std::move(it->second);
+            }
+            if (query.tags) {
+                // The page's tags: one IN query per cell.
+                auto tags = db::TagStore(*pool).GetByInstances(filters.uuids);
+                for (auto* s : list) {
+                    if (auto it = tags.find(s->instance.uuid()); it != tags.end()) s->tags = std::move(it->second);
+                }
             }
         }
     }

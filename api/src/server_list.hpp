@@ -10,7 +10,8 @@
 //   - the cells' sorted answers are merged taking the first `limit` (each cell's SQL order is
 //     kept, ties across cells broken by uuid as Nova's InstanceSortContext appends it);
 //   - for the detail view only the page's rows are then loaded whole (instance_extra,
-//     metadata, system metadata, info cache, fault) in batched IN queries per cell.
+//     metadata, system metadata, info cache, fault, and tags from 2.26) in batched IN queries
+//     per cell.
 // So a page costs O(limit) rows per cell whatever the number of servers.
 #include <cstddef>
 #include <optional>
@@ -33,6 +34,7 @@ struct ServerListQuery {
     std::size_t limit = 1000;
     std::optional<std::string> marker;
     bool detail = false;
+    bool tags = false;  // a detail page from 2.26: the cell servers' tags loaded too
 };
 
 // Whether `name` is a column of the cell databases' `instances` table.

@@ -50,4 +50,37 @@ TEST_CASE("server list: one cell's SQL pushes scope, filters, sort, marker and l
     CHECK_THROWS_AS(CellListSql(ServerListQuery{}, {"no_such_column"}, std::nullopt, np), InvalidInput);
 }
 
+TEST_CASE("server list: tag filters in each cell's SQL, with Nova's meanings") {
+    ServerListQuery q;
+    q.limit = 10;
+    q.keys = handlers::SortKeys({}, {});
+    q.filters.tags = {"a", "b"};           // both
+    q.filters.tags_any = {"c", "d"};       // at least one
+    q.filters.not_tags = {"e", "f"};       // not both
+    q.filters.not_tags_any = {"g", "h"};   // neither
+    db::Params params;
+    auto sql = CellListSql(q, {"uuid"}, std::nullopt, params);
+    const std::string in = "`uuid` IN (SELECT `resource_id` FROM `tags` WHERE `tag` IN (";
+    CHECK(sql ==
+          "SELECT `uuid` FROM `instances` WHERE `deleted` = 0 AND (`hidden` = 0 OR `hidden` IS NULL)"
+          " AND (" + in + "?)) AND " + in + "?)))"
+          " AND " + in + "?, ?))"
+          " AND NOT (" + in + "?)) AND " + in + "?)))"
+          " AND NOT " + in + "?, ?))"
+          " ORDER BY `created_at` DESC, `id` DESC, `uuid` ASC LIMIT 10");
+    std::vector<std::string> bound;
+    for (const auto& p : params) bound.push_back(std::get<std::string>(p));
+    CHECK(bound == std::vector<std::string>{"a", "b", "c", "d", "e", "f", "g", "h"});
+
+    // One filter alone, and match_nothing still short-circuits.
+    ServerListQuery one;
+    one.limit = 1;
+    one.filters.not_tags_any = {"x"};
+    db::Params p1;
+    CHECK(CellListSql(one, {"uuid"}, std::nullopt, p1).find("AND NOT " + in + "?))") != std::string::npos);
+    one.filters.match_nothing = true;
+    db::Params p2;
+    CHECK(CellListSql(one, {"uuid"}, std::nullopt, p2).empty());
+}
+
 }  // namespace nova::api

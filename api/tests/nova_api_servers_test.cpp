@@ -642,3 +642,152 @@ TEST_CASE("servers: an instance buried in cell0 counts against the quota until i
     CHECK(no_ram.status == 403);
     CHECK(no_ram.json()["forbidden"]["message"] == "Quota exceeded for ram: Requested 512, but already used 512 of 512 ram");
 }
+
+// Issue 8: server tags. Created with the server at 2.52 (the conductor writes them into the
+// cell), shown from 2.26, changed through /servers/{id}/tags with Nova's codes and rules,
+// filtered on in each cell's SQL, driven by openstackclient, and gone with the server.
+TEST_CASE("server tags: create at 2.52, show from 2.26, tag CRUD, the 51st tag, filters, openstackclient") {
+    Cloud cloud;
+    CHECK(cloud.Demo("POST", "/servers", "2.51", BootBody("old", {{"tags", {"web"}}})).status == 400);
+    auto created = cloud.Demo("POST", "/servers", "2.52", BootBody("tagged", {{"tags", {"web", "prod", "web"}}}));
+    REQUIRE_MESSAGE(created.status == 202, created.body);
+    const std::string id = created.json()["server"]["id"].get<std::string>();
+    REQUIRE_MESSAGE(cloud.WaitStatus(id, {"BUILD"}) == "ACTIVE", cloud.Logs());
+    auto other = cloud.Demo("POST", "/servers", "2.52", BootBody("plain"));
+    REQUIRE(other.status == 202);
+    const std::string plain = other.json()["server"]["id"].get<std::string>();
+    REQUIRE_MESSAGE(cloud.WaitStatus(plain, {"BUILD"}) == "ACTIVE", cloud.Logs());
+
+    // In the cell database, written by the conductor.
+    auto rows = cloud.cell_db().pool().Query("SELECT tag FROM tags WHERE resource_id = ? ORDER BY tag", {id});
+    REQUIRE(rows.size() == 2);
+    CHECK(rows.rows[0].String("tag") == "prod");
+    CHECK(rows.rows[1].String("tag") == "web");
+
+    // The view: from 2.26, show and detail.
+    CHECK_FALSE(cloud.Demo("GET", "/servers/" + id, "2.25").json()["server"].contains("tags"));
+    CHECK(cloud.Demo("GET", "/servers/" + id, "2.26").json()["server"]["tags"] == Json::array({"prod", "web"}));
+    CHECK(cloud.Demo("GET", "/servers/" + plain, "2.26").json()["server"]["tags"] == Json::array());
+    const Json detail = cloud.Demo("GET", "/servers/detail", "2.26").json()["servers"];
+    REQUIRE(detail.size() == 2);
+    for (const auto& s : detail) {
+        CHECK(s["tags"] == (s["id"] == id ? Json::array({"prod", "web"}) : Json::array()));
+    }
+
+    // /servers/{id}/tags: 404 below 2.26.
+    const std::string tags = "/servers/" + id + "/tags";
+    CHECK(cloud.Demo("GET", tags, "2.25").status == 404);
+    auto listed = cloud.Demo("GET", tags, "2.26");
+    REQUIRE(listed.status == 200);
+    CHECK(listed.json() == Json{{"tags", {"prod", "web"}}});
+    CHECK(cloud.Demo("GET", tags + "/web", "2.26").status == 204);
+    auto missing = cloud.Demo("GET", tags + "/nope", "2.26");
+    CHECK(missing.status == 404);
+    CHECK(missing.json()["itemNotFound"]["message"] == "Server " + id + " has no tag 'nope'");
+    auto added = cloud.Demo("PUT", tags + "/db", "2.26");
+    CHECK(added.status == 201);
+    CHECK(added.header("Location").find("/servers/" + id + "/tags/db") != std::string::npos);
+    CHECK(cloud.Demo("PUT", tags + "/db", "2.26").status == 204);  // already there
+    auto bad = cloud.Demo("PUT", tags + "/a,b", "2.26");
+    CHECK(bad.status == 400);
+    CHECK(bad.json()["badRequest"]["message"].get<std::string>().find(
+              "Tag 'a,b' is invalid. It must be a non empty string without characters '/' and ','.") == 0);
+    CHECK(cloud.Demo("PUT", tags + "/x", "2.26", {{"unexpected", 1}}).status == 400);  // no body allowed
+    auto replaced = cloud.Demo("PUT", tags, "2.26", {{"tags", {"b", "a"}}});
+    REQUIRE_MESSAGE(replaced.status == 200, replaced.body);
+    CHECK(replaced.json() == Json{{"tags", {"a", "b"}}});
+    CHECK(cloud.Demo("DELETE", tags + "/a", "2.26").status == 204);
+    auto gone = cloud.Demo("DELETE", tags + "/a", "2.26");
+    CHECK(gone.status == 404);
+    CHECK(gone.json()["itemNotFound"]["message"] == "Instance " + id + " has no tag 'a'");
+    CHECK(cloud.Demo("DELETE", tags, "2.26").status == 204);
+    CHECK(cloud.Demo("GET", tags, "2.26").json() == Json{{"tags", Json::array()}});
+
+    // At most 50: the 51st through PUT /tags is the schema's 400, through PUT /tags/{tag}
+    // Nova's own message.
+    Json fifty = Json::array();
+    for (int i = 0; i < 50; ++i) fifty.push_back("t" + std::to_string(i));
+    REQUIRE(cloud.Demo("PUT", tags, "2.26", {{"tags", fifty}}).status == 200);
+    auto over = cloud.Demo("PUT", tags + "/t50", "2.26");
+    CHECK(over.status == 400);
+    CHECK(over.json()["badRequest"]["message"] == "The number of tags exceeded the per-server limit 50");
+    auto fifty_one = fifty;
+    fifty_one.push_back("t50");
+    auto too_many = cloud.Demo("PUT", tags, "2.26", {{"tags", fifty_one}});
+    CHECK(too_many.status == 400);
+    CHECK(too_many.json()["badRequest"]["message"].get<std::string>().find("Invalid input for field/attribute tags.") == 0);
+    CHECK(cloud.Demo("GET", tags, "2.26").json()["tags"].size() == 50);
+
+    // Another project's server is a 403 (the rule is checked on the mapping's project, as in
+    // Nova); the admin may; an unknown server is a 404.
+    CHECK(cloud.Call("GET", tags, As("alt:alt", "2.26")).status == 403);
+    CHECK(cloud.Admin("GET", tags, "2.26").status == 200);
+    auto unknown = cloud.Demo("GET", "/servers/" + nova::GenerateUuid() + "/tags", "2.26");
+    CHECK(unknown.status == 404);
+    CHECK(unknown.json()["itemNotFound"]["message"].get<std::string>().find("has no mapping to a cell.") != std::string::npos);
+
+    // vm_state: changes refused in ERROR (409 with Nova's text), allowed when stopped; a
+    // locked server's tags may still change (Nova does not check the lock here).
+    REQUIRE(cloud.Admin("POST", "/servers/" + plain + "/action", "2.1", {{"os-resetState", {{"state", "error"}}}}).status == 202);
+    auto refused = cloud.Demo("PUT", "/servers/" + plain + "/tags", "2.26", {{"tags", {"x"}}});
+    CHECK(refused.status == 409);
+    CHECK(refused.json()["conflictingRequest"]["message"] ==
+          "Cannot 'update tags' instance " + plain + " while it is in vm_state error");
+    CHECK(cloud.Demo("PUT", "/servers/" + plain + "/tags/x", "2.26").status == 409);
+    CHECK(cloud.Demo("DELETE", "/servers/" + plain + "/tags", "2.26").status == 409);
+    CHECK(cloud.Demo("GET", "/servers/" + plain + "/tags", "2.26").status == 200);  // reading is fine
+    REQUIRE(cloud.Admin("POST", "/servers/" + plain + "/action", "2.1", {{"os-resetState", {{"state", "active"}}}}).status == 202);
+    REQUIRE(cloud.Demo("POST", "/servers/" + plain + "/action", "2.1", {{"lock", nullptr}}).status == 202);
+    REQUIRE(cloud.Demo("POST", "/servers/" + plain + "/action", "2.1", {{"os-stop", nullptr}}).status == 409);  // locked
+    CHECK(cloud.Demo("PUT", "/servers/" + plain + "/tags", "2.26", {{"tags", {"b", "c"}}}).status == 200);
+    REQUIRE(cloud.Demo("POST", "/servers/" + plain + "/action", "2.1", {{"unlock", nullptr}}).status == 202);
+
+    // Filters (2.26): tags = all of, tags-any = any of, not-tags = not all of, not-tags-any =
+    // none of.
+    REQUIRE(cloud.Demo("PUT", tags, "2.26", {{"tags", {"a", "b"}}}).status == 200);
+    auto ids = [&](const std::string& query, const std::string& version = "2.26") {
+        std::set<std::string> out;
+        auto r = cloud.Demo("GET", "/servers?" + query, version);
+        REQUIRE_MESSAGE(r.status == 200, r.body);
+        const Json listed = r.json()["servers"];
+        for (const auto& s : listed) out.insert(s["id"].get<std::string>());
+        return out;
+    };
+    const std::set<std::string> both = {id, plain}, first = {id}, second = {plain}, none;
+    CHECK(ids("tags=a,b") == first);
+    CHECK(ids("tags=b") == both);
+    CHECK(ids("tags=a,c") == none);
+    CHECK(ids("tags-any=a,c") == both);
+    CHECK(ids("tags-any=zzz") == none);
+    CHECK(ids("not-tags=b,c") == first);
+    CHECK(ids("not-tags=a,b") == second);
+    CHECK(ids("not-tags-any=a") == second);
+    CHECK(ids("not-tags-any=a,c") == none);
+    CHECK(ids("tags=b&not-tags-any=c") == first);
+    CHECK(ids("tags=a,b", "2.25") == both);  // not a filter before 2.26
+
+    // openstackclient at 2.26.
+    int rc = -1;
+    auto out = cloud.Openstack("--os-compute-api-version 2.26 server set --tag osc " + id, &rc);
+    REQUIRE_MESSAGE(rc == 0, out);
+    CHECK(cloud.Demo("GET", tags + "/osc", "2.26").status == 204);
+    out = cloud.Openstack("--os-compute-api-version 2.26 server list --tags osc -f json -c ID", &rc);
+    REQUIRE_MESSAGE(rc == 0, out);
+    auto osc_list = Json::parse(out.substr(out.find('[')));
+    REQUIRE(osc_list.size() == 1);
+    CHECK(osc_list[0]["ID"] == id);
+    out = cloud.Openstack("--os-compute-api-version 2.26 server unset --tag osc " + id, &rc);
+    REQUIRE_MESSAGE(rc == 0, out);
+    CHECK(cloud.Demo("GET", tags + "/osc", "2.26").status == 404);
+
+    // Deleted with the server.
+    REQUIRE(cloud.Demo("DELETE", "/servers/" + id).status == 204);
+    CHECK_MESSAGE(cloud.WaitStatus(id, {"ACTIVE"}) == "GONE", cloud.Logs());
+    CHECK(cloud.Demo("GET", tags, "2.26").status == 404);
+    bool removed = false;
+    for (int i = 0; i < 100 && !removed; ++i) {
+        removed = cloud.cell_db().pool().Query("SELECT COUNT(*) AS n FROM tags WHERE resource_id = ?", {id}).front().Int("n") == 0;
+        if (!removed) std::this_thread::sleep_for(100ms);
+    }
+    CHECK(removed);
+}

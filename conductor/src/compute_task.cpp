@@ -1,6 +1,7 @@
 // compute_task 1.24: schedule_and_build_instances and build_instances (nova/conductor/manager.py).
 #include "nova/conductor/compute_task.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 #include "nova/db/instance_store.hpp"
 #include "nova/db/quota_store.hpp"
 #include "nova/db/scheduling_store.hpp"
+#include "nova/db/tag_store.hpp"
 #include "nova/objects/block_device.pb.h"
 #include "nova/objects/instance_action.pb.h"
 #include "nova/objects/instance_fault.pb.h"
@@ -76,6 +78,39 @@ objects::Instance NewInstance(const objects::BuildRequest& build_request) {
     if (objects::IsSet(instance, "created_at")) objects::Unset(instance, "created_at");
     objects::ResetChanges(instance, true);
     return instance;
+}
+
+// The tags to create with the instance: schedule_and_build_instances' `tags` (a TagList
+// primitive, RPC 1.17), else those the API recorded on the BuildRequest.
+std::vector<std::string> TagsFor(const objects::BuildRequest& build_request, const Json& tags) {
+    std::vector<std::string> out;
+    if (tags.is_object() && tags.contains("nova_object.data")) {
+        for (const auto& t : tags["nova_object.data"].value("objects", Json::array())) {
+            const auto& data = t.value("nova_object.data", Json::object());
+            if (data.contains("tag") && data["tag"].is_string()) out.push_back(data["tag"].get<std::string>());
+        }
+        return out;
+    }
+    for (const auto& t : build_request.tags().objects()) out.push_back(t.tag());
+    return out;
+}
+
+// Writes the instance's tags in its cell (Nova's _create_tags) and sets them on the object
+// that travels to the compute, as Nova does so that its instance.create notification has them.
+void CreateTags(db::Pool& cell, objects::Instance& instance, std::vector<std::string> tags) {
+    std::sort(tags.begin(), tags.end());
+    tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+    if (!tags.empty()) {
+        cell.Transaction([&](db::Session& s) { db::TagStore::Write(s, instance.uuid(), tags); });
+    }
+    auto* list = instance.mutable_tags();
+    list->Clear();
+    for (const auto& t : tags) {
+        auto* tag = list->add_objects();
+        tag->set_resource_id(instance.uuid());
+        tag->set_tag(t);
+    }
+    objects::ResetChanges(instance, true);
 }
 
 Json LimitsDict(const objects::Selection& selection) {
@@ -168,6 +203,7 @@ void ComputeTaskManager::BuryInCell0(const RequestContext& context,
         instance.set_vm_state("error");
         objects::SetNull(instance, "task_state");
         db::InstanceStore(pool, clock_).Create(instance);
+        CreateTags(pool, instance, TagsFor(build_request, Json()));
         auto fault = FaultFor(instance.uuid(), error, options_.host);
         db::InstanceFaultStore(pool, clock_).Create(fault);
         try {
@@ -268,7 +304,7 @@ void ComputeTaskManager::ScheduleAndBuildInstances(
     const RequestContext& context, std::vector<objects::BuildRequest> build_requests,
     std::vector<objects::RequestSpec> request_specs, const Json& image, const Json& admin_password,
     const Json& injected_files, const Json& requested_networks, const Json& block_device_mapping,
-    const Json& /*tags*/) {
+    const Json& tags) {
     if (build_requests.empty() || request_specs.empty()) return;
     std::vector<std::string> uuids;
     for (const auto& br : build_requests) uuids.push_back(br.instance_uuid());
@@ -318,6 +354,9 @@ void ComputeTaskManager::ScheduleAndBuildInstances(
             instance.set_availability_zone(host.availability_zone());
         }
         db::InstanceStore(cells_.Get(cell), clock_).Create(instance);
+        // The tags are in the cell before the mapping points there, so that the server
+        // never shows without them.
+        CreateTags(cells_.Get(cell), instance, TagsFor(build_request, tags));
         auto mapping = mappings.GetByInstanceUuid(instance.uuid());
         *mapping.mutable_cell_mapping() = cell;
         objects::MarkChanged(mapping, "cell_mapping");

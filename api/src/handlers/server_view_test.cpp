@@ -8,6 +8,7 @@
 #include "nova/common/error.hpp"
 #include "nova/common/time.hpp"
 #include "nova/objects/object.hpp"
+#include "server_tags.hpp"
 #include "server_view.hpp"
 
 using namespace nova;
@@ -271,4 +272,43 @@ TEST_CASE("hostnames, passwords, reservation ids") {
     auto r = NewReservationId();
     CHECK(r.size() == 10);
     CHECK(r.rfind("r-", 0) == 0);
+}
+
+TEST_CASE("server tags: shown from 2.26 (an empty list without tags), and the tags schemas") {
+    auto inst = Active();
+    ServerViewExtras extras;
+    RequestAt r225({2, 25});
+    CHECK_FALSE(ServerDetailView(r225.req, inst, extras)["server"].contains("tags"));
+    RequestAt r226({2, 26});
+    CHECK(ServerDetailView(r226.req, inst, extras)["server"]["tags"] == Json::array());
+    extras.tags = {"db", "prod"};
+    CHECK(ServerDetailView(r226.req, inst, extras)["server"]["tags"] == Json::array({"db", "prod"}));
+
+    // PUT /servers/{id}/tags: {"tags": [...]}, at most 50, each 1..60 without '/' or ','.
+    validation::Schema update_all(ServerTagsUpdateAllSchema());
+    auto error_of = [&](validation::OrderedJson body) -> std::string {
+        auto e = update_all.FirstError(body);
+        return e ? validation::BodyErrorDetail(*e) : "";
+    };
+    validation::OrderedJson fifty = validation::OrderedJson::array();
+    for (int i = 0; i < 50; ++i) fifty.push_back("t" + std::to_string(i));
+    CHECK(error_of({{"tags", fifty}}).empty());
+    CHECK(error_of({{"tags", validation::OrderedJson::array()}}).empty());
+    auto fifty_one = fifty;
+    fifty_one.push_back("t50");
+    CHECK(error_of({{"tags", fifty_one}}).find("is too long") != std::string::npos);
+    CHECK(error_of({{"tags", {"a,b"}}}).find("does not match '^[^,/]*$'") != std::string::npos);
+    CHECK(error_of({{"tags", {""}}}).find("is too short") != std::string::npos);
+    CHECK(error_of({{"tags", {std::string(61, 'x')}}}).find("is too long") != std::string::npos);
+    CHECK(error_of({{"tags", {std::string(60, 'x')}}}).empty());
+    CHECK(error_of({{"tags", {1}}}).find("is not of type 'string'") != std::string::npos);
+    CHECK(error_of(validation::OrderedJson::object()).find("'tags' is a required property") != std::string::npos);
+    CHECK(error_of({{"tags", {"a"}}, {"x", 1}}).find("Additional properties are not allowed") != std::string::npos);
+
+    // PUT /servers/{id}/tags/{tag}: Nova's own text around jsonschema's message.
+    CHECK_FALSE(InvalidTagMessage("prod").has_value());
+    CHECK(InvalidTagMessage("a,b") ==
+          "Tag 'a,b' is invalid. It must be a non empty string without characters '/' and ','. Validation error "
+          "message: 'a,b' does not match '^[^,/]*$'");
+    CHECK(InvalidTagMessage(std::string(61, 'y'))->find("is too long") != std::string::npos);
 }

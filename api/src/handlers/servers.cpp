@@ -20,8 +20,10 @@
 #include "nova/common/uuid.hpp"
 #include "nova/db/flavor_store.hpp"
 #include "nova/db/instance_group_store.hpp"
+#include "nova/db/tag_store.hpp"
 #include "nova/objects/object.hpp"
 #include "server_actions.hpp"
+#include "server_tags.hpp"
 #include "server_view.hpp"
 
 namespace nova::api::handlers {
@@ -429,6 +431,7 @@ ApiResponse ListServers(ComputeApi& api, ApiRequest& req, bool detail) {
     query.limit = static_cast<std::size_t>(page.limit);
     query.marker = page.marker;
     query.detail = detail;
+    query.tags = detail && req.AtLeast(2, 26);
     auto servers = nova::api::ListServers(api, query);
 
     Json list = Json::array();
@@ -489,6 +492,10 @@ Json ShowView(ComputeApi& api, ApiRequest& req, const Server& s, bool server_gro
     extras.flavor_extra_specs = req.AtLeast(2, 47) && req.Can("os_compute_api:servers:show:flavor-extra-specs", target);
     extras.is_admin = req.context.is_admin;
     extras.tags = s.tags;
+    if (req.AtLeast(2, 26) && !s.building()) {
+        auto tags = db::TagStore(*s.pool).GetByInstances({s.instance.uuid()});
+        if (auto it = tags.find(s.instance.uuid()); it != tags.end()) extras.tags = std::move(it->second);
+    }
     if (req.AtLeast(2, 16)) {
         bool full = req.Can("os_compute_api:servers:show:host_status", target);
         bool unknown_only = !full && req.Can("os_compute_api:servers:show:host_status:unknown-only", target);
@@ -811,6 +818,7 @@ void RegisterServers(RouteTable& routes, HandlerDeps& deps) {
                 }});
 
     RegisterServerActions(routes, api);
+    RegisterServerTags(routes, api);
 }
 
 }  // namespace nova::api::handlers

@@ -1,5 +1,5 @@
 // A cell database (nova_cell0, nova, ...): instances and what hangs off them (extra, metadata,
-// faults, actions, network info cache, block device mappings), services, compute nodes,
+// faults, actions, network info cache, block device mappings, tags), services, compute nodes,
 // migrations. Tables, columns and index names follow Nova's
 // (nova/db/main/models.py at Zed). Soft delete as Nova does it: `deleted` is 0 for a live row
 // and the row's id once deleted (so unique keys that include `deleted` allow re-creation),
@@ -267,6 +267,14 @@ std::vector<Migration> MainMigrations() {
                 KEY block_device_mapping_instance_uuid_device_name_idx (instance_uuid, device_name),
                 KEY block_device_mapping_instance_uuid_volume_id_idx (instance_uuid, volume_id),
                 CONSTRAINT block_device_mapping_instance_uuid_fkey FOREIGN KEY (instance_uuid) REFERENCES instances (uuid)))SQL")}},
+        {6, "server tags",
+         // Nova's Tag model: no soft delete and no foreign key (rows go with the instance's
+         // destroy); resource_id is the instance uuid.
+         {T(R"SQL(CREATE TABLE IF NOT EXISTS tags (
+                resource_id VARCHAR(36) NOT NULL,
+                tag VARCHAR(80) NOT NULL,
+                PRIMARY KEY (resource_id, tag),
+                KEY tags_tag_idx (tag)))SQL")}},
     };
 }
 

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "nova/common/error.hpp"
+#include "nova/db/tag_store.hpp"
 #include "nova/objects/instance_fault.pb.h"
 #include "nova/objects/instance_info_cache.pb.h"
 #include "nova/objects/options.pb.h"
@@ -239,6 +240,8 @@ public:
                               " AND `deleted` = 0",
                           {now, inst.uuid()});
             }
+            // Tags have no soft delete: Nova's instance_destroy removes them.
+            TagStore::Remove(s, inst.uuid());
         });
         inst.set_deleted(true);
         inst.mutable_deleted_at()->set_seconds(

@@ -80,3 +80,27 @@ TEST_CASE("a sync interrupted after its DDL is finished by the next one") {
     db.pool().Execute("UPDATE nova_cpp_migrate_version SET version = 2");
     CHECK(Sync(db.pool(), Database::kMain) == HeadVersion(Database::kMain));
 }
+
+TEST_CASE("db sync adds the tags table to a cell database made before it (version 5)") {
+    ScratchDatabase db;
+    CHECK(Sync(db.pool(), Database::kMain, 5) == 5);
+    CHECK_FALSE(Tables(db.pool()).contains("tags"));
+    db.pool().Execute("INSERT INTO instances (uuid, deleted) VALUES ('11111111-2222-3333-4444-555555555555', 0)");
+    CHECK(Sync(db.pool(), Database::kMain) == HeadVersion(Database::kMain));
+    CHECK(HeadVersion(Database::kMain) >= 6);
+    CHECK(Tables(db.pool()).contains("tags"));
+    CHECK(Indexes(db.pool(), "tags") == std::set<std::string>{"PRIMARY", "tags_tag_idx"});
+    // Nova's columns: resource_id varchar(36), tag varchar(80), both the primary key.
+    auto columns = db.pool().Query(
+        "SELECT column_name AS c, data_type AS t, character_maximum_length AS n, is_nullable AS nl"
+        " FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'tags'"
+        " ORDER BY ordinal_position");
+    REQUIRE(columns.size() == 2);
+    CHECK(columns.rows[0].String("c") == "resource_id");
+    CHECK(columns.rows[0].Int("n") == 36);
+    CHECK(columns.rows[1].String("c") == "tag");
+    CHECK(columns.rows[1].String("t") == "varchar");
+    CHECK(columns.rows[1].Int("n") == 80);
+    CHECK(columns.rows[1].String("nl") == "NO");
+    CHECK(db.pool().Query("SELECT COUNT(*) AS n FROM instances").front().Int("n") == 1);
+}

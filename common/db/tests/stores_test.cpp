@@ -23,6 +23,7 @@
 #include "nova/db/quota_store.hpp"
 #include "nova/db/scheduling_store.hpp"
 #include "nova/db/service_store.hpp"
+#include "nova/db/tag_store.hpp"
 #include "scratch_database.hpp"
 
 using namespace nova;
@@ -563,4 +564,47 @@ TEST_CASE("block device mappings and network info caches") {
     CHECK(caches.GetByInstanceUuid(inst.uuid()).network_info() == "[]");
     CHECK(instances.GetByUuid(inst.uuid()).info_cache().network_info() == "[]");
     CHECK_THROWS_AS(caches.GetByInstanceUuid(GenerateUuid()), InstanceInfoCacheNotFound);
+}
+
+TEST_CASE("server tags: add, set, delete, several instances at once, gone with the instance") {
+    ScratchDatabase db(ScratchDatabase::Schema::kMain);
+    InstanceStore instances(db.pool(), db.clock());
+    objects::Instance a, b;
+    a.set_uuid(GenerateUuid());
+    b.set_uuid(GenerateUuid());
+    instances.Create(a);
+    instances.Create(b);
+    TagStore tags(db.pool());
+
+    CHECK(tags.GetByInstance(a.uuid()).empty());
+    CHECK(tags.Add(a.uuid(), "web"));
+    CHECK_FALSE(tags.Add(a.uuid(), "web"));  // already there: ignored
+    CHECK(tags.Add(a.uuid(), "db"));
+    CHECK(tags.GetByInstance(a.uuid()) == std::vector<std::string>{"db", "web"});
+    CHECK(tags.Exists(a.uuid(), "db"));
+    CHECK_FALSE(tags.Exists(a.uuid(), "nope"));
+    CHECK(tags.Set(a.uuid(), {"web", "prod", "prod", "z"}) == std::vector<std::string>{"prod", "web", "z"});
+    CHECK(tags.Set(b.uuid(), {"x"}) == std::vector<std::string>{"x"});
+    auto both = tags.GetByInstances({a.uuid(), b.uuid(), GenerateUuid()});
+    CHECK(both.size() == 2);
+    CHECK(both[a.uuid()] == std::vector<std::string>{"prod", "web", "z"});
+    CHECK(both[b.uuid()] == std::vector<std::string>{"x"});
+
+    tags.Delete(a.uuid(), "z");
+    CHECK_THROWS_AS(tags.Delete(a.uuid(), "z"), InstanceTagNotFound);
+    tags.DeleteAll(b.uuid());
+    CHECK(tags.GetByInstance(b.uuid()).empty());
+
+    // An unknown (or deleted) instance is InstanceNotFound for every checked call.
+    const auto unknown = GenerateUuid();
+    CHECK_THROWS_AS(tags.GetByInstance(unknown), InstanceNotFound);
+    CHECK_THROWS_AS(tags.Add(unknown, "t"), InstanceNotFound);
+    CHECK_THROWS_AS(tags.Set(unknown, {"t"}), InstanceNotFound);
+    CHECK_THROWS_AS(tags.Exists(unknown, "t"), InstanceNotFound);
+    CHECK_THROWS_AS(tags.DeleteAll(unknown), InstanceNotFound);
+
+    // instance_destroy takes the tags with it (the table has no soft delete).
+    instances.Destroy(a);
+    CHECK(db.pool().Query("SELECT COUNT(*) AS n FROM tags WHERE resource_id = ?", {a.uuid()}).front().Int("n") == 0);
+    CHECK_THROWS_AS(tags.GetByInstance(a.uuid()), InstanceNotFound);
 }

@@ -71,7 +71,7 @@ public:
     // for vm_state, InstanceNotFound when it is gone.
     void Save(objects::Instance& instance, const InstanceExpectations& expected = {});
     // Soft delete (deleted = id, deleted_at) of the instance and its extra, metadata, system
-    // metadata and faults. Throws InstanceNotFound, or ObjectActionError when the host changed
+    // metadata and faults; its tags are removed. Throws InstanceNotFound, or ObjectActionError when the host changed
     // since the object was read.
     void Destroy(objects::Instance& instance);
 
