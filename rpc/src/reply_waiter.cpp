@@ -16,13 +16,11 @@ spdlog::logger& Log() { return log::Get("nova.rpc.client"); }
 }  // namespace
 
 PendingCall::PendingCall(ReplyWaiter& waiter, std::string msg_id,
-                         boost::asio::strand<boost::asio::any_io_executor> strand,
-                         std::chrono::milliseconds timeout,
+                         std::shared_ptr<CallTimeouts> timeouts, std::chrono::milliseconds timeout,
                          std::optional<std::chrono::seconds> monitor)
     : waiter_(waiter),
       msg_id_(std::move(msg_id)),
-      strand_(strand),
-      timer_(strand),
+      timeouts_(std::move(timeouts)),
       deadline_(MonoClock::now() + timeout),
       monitor_(monitor),
       last_activity_(MonoClock::now().time_since_epoch().count()) {}
@@ -55,7 +53,7 @@ bool PendingCall::Complete(std::exception_ptr error, Json result) {
         callback = std::move(callback_);
     }
     waiter_.Forget(msg_id_);
-    boost::asio::post(strand_, [self = shared_from_this()] { self->timer_.cancel(); });
+    timeouts_->Unschedule(*this);  // the timer itself is left alone: no wake-up of its thread
     if (callback) callback(error, std::move(result));
     return true;
 }
@@ -69,42 +67,105 @@ MonoTime PendingCall::NextExpiry() const {
     return expiry;
 }
 
-// Runs on the strand, or once from Register before anything else can reach the call.
-void PendingCall::Arm() {
-    if (done()) return;
-    timer_.expires_at(NextExpiry());
-    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-        if (ec || self->done()) return;
-        if (MonoClock::now() >= self->NextExpiry()) {
-            self->Complete(std::make_exception_ptr(MessagingTimeout(
-                               {{"reason", "Timed out waiting for a reply to message ID " +
-                                               self->msg_id_}})),
-                           nullptr);
-        } else {
-            self->Arm();  // a heartbeat moved the call-monitor expiry
+// --- CallTimeouts --------------------------------------------------------------------------
+
+void CallTimeouts::Schedule(const std::shared_ptr<CallTimeouts>& self,
+                            const std::shared_ptr<PendingCall>& call, MonoTime at) {
+    bool arm = false;
+    {
+        std::lock_guard lock(self->mutex);
+        if (self->stopped || call->scheduled_) return;
+        call->expiry_ = self->expiries.emplace(at, call);
+        call->scheduled_ = true;
+        if (at < self->armed) {
+            self->armed = at;
+            arm = true;
         }
+    }
+    if (arm) boost::asio::post(self->strand, [self] { Arm(self); });
+}
+
+void CallTimeouts::Unschedule(PendingCall& call) {
+    std::lock_guard lock(mutex);
+    if (!call.scheduled_) return;
+    expiries.erase(call.expiry_);
+    call.scheduled_ = false;
+}
+
+void CallTimeouts::Arm(const std::shared_ptr<CallTimeouts>& self) {
+    MonoTime at;
+    {
+        std::lock_guard lock(self->mutex);
+        if (self->stopped || self->expiries.empty()) {
+            self->armed = MonoTime::max();
+            return;
+        }
+        at = self->expiries.begin()->first;
+        self->armed = at;
+    }
+    self->timer.expires_at(at);  // cancels a wait armed before (it returns on operation_aborted)
+    self->timer.async_wait([self](const boost::system::error_code& ec) {
+        if (!ec) Fire(self);
     });
 }
 
+void CallTimeouts::Fire(const std::shared_ptr<CallTimeouts>& self) {
+    std::vector<std::shared_ptr<PendingCall>> due;
+    const MonoTime now = MonoClock::now();
+    {
+        std::lock_guard lock(self->mutex);
+        if (self->stopped) return;
+        auto end = self->expiries.upper_bound(now);
+        for (auto it = self->expiries.begin(); it != end; ++it) {
+            if (auto call = it->second.lock()) {
+                call->scheduled_ = false;
+                due.push_back(std::move(call));
+            }
+        }
+        self->expiries.erase(self->expiries.begin(), end);
+        self->armed = MonoTime::max();  // re-armed below; a Schedule meanwhile arms too
+    }
+    for (auto& call : due) {
+        if (call->done()) continue;
+        const MonoTime expiry = call->NextExpiry();
+        if (now >= expiry) {
+            call->Complete(std::make_exception_ptr(MessagingTimeout(
+                               {{"reason", "Timed out waiting for a reply to message ID " +
+                                               call->msg_id()}})),
+                           nullptr);
+        } else {
+            Schedule(self, call, expiry);  // a heartbeat moved the call-monitor expiry
+        }
+    }
+    Arm(self);
+}
+
 ReplyWaiter::ReplyWaiter(boost::asio::any_io_executor executor)
-    : strand_(boost::asio::make_strand(executor)) {}
+    : timeouts_(std::make_shared<CallTimeouts>(executor)) {}
 
 ReplyWaiter::~ReplyWaiter() {
     FailAll(std::make_exception_ptr(
         MessageDeliveryFailure({{"reason", "the transport was shut down"}})));
+    {
+        std::lock_guard lock(timeouts_->mutex);
+        timeouts_->stopped = true;
+    }
+    // Ends a pending wait soon, releasing what it holds (the handler keeps `timeouts_` alive).
+    auto timeouts = timeouts_;
+    boost::asio::post(timeouts->strand, [timeouts] { timeouts->timer.cancel(); });
 }
 
 std::shared_ptr<PendingCall> ReplyWaiter::Register(const std::string& msg_id,
                                                    std::chrono::milliseconds timeout,
                                                    std::optional<std::chrono::seconds> monitor) {
-    auto call = std::make_shared<PendingCall>(*this, msg_id, strand_, timeout, monitor);
+    auto call = std::make_shared<PendingCall>(*this, msg_id, timeouts_, timeout, monitor);
     {
         std::lock_guard lock(mutex_);
         calls_[msg_id] = call;
     }
-    // Armed from this thread: nothing else can touch the fresh call's timer yet, and the
-    // handler runs on the strand. (Posting the arm would wake the I/O thread once per call.)
-    call->Arm();
+    // Only the first of a run of calls with the same timeout arms the timer (posted to its
+    // strand); the others expire later than what it is armed for.
+    CallTimeouts::Schedule(timeouts_, call, call->NextExpiry());
     return call;
 }
 

@@ -22,6 +22,35 @@
 namespace nova::rpc {
 
 class ReplyWaiter;
+class PendingCall;
+
+// The call timeouts of one ReplyWaiter: one timer for all calls, armed for the earliest expiry.
+// A call that completes leaves the map without touching the timer, so a reply wakes no timer
+// thread (a timer per call had to be cancelled on the I/O thread: one wake-up per call). Shared
+// with the timer's handler, so a handler that runs after the waiter is gone finds it stopped.
+struct CallTimeouts {
+    explicit CallTimeouts(boost::asio::any_io_executor executor)
+        : strand(boost::asio::make_strand(executor)), timer(strand) {}
+    using Map = std::multimap<MonoTime, std::weak_ptr<PendingCall>>;
+
+    // Adds `call` to expire at `at`; arms the timer (through the strand) only when `at` is
+    // earlier than what it is armed for.
+    static void Schedule(const std::shared_ptr<CallTimeouts>& self,
+                         const std::shared_ptr<PendingCall>& call, MonoTime at);
+    // Takes `call` out (it completed).
+    void Unschedule(PendingCall& call);
+    // Strand: arms the timer for the earliest expiry.
+    static void Arm(const std::shared_ptr<CallTimeouts>& self);
+    // Strand: the timer fired; times out what expired, re-schedules what a heartbeat moved.
+    static void Fire(const std::shared_ptr<CallTimeouts>& self);
+
+    boost::asio::strand<boost::asio::any_io_executor> strand;
+    boost::asio::steady_timer timer;  // on the strand only
+    std::mutex mutex;
+    Map expiries;                       // under mutex
+    MonoTime armed = MonoTime::max();   // under mutex: when the timer fires next
+    bool stopped = false;               // under mutex
+};
 
 // One outstanding call. Completes exactly once: with the reply's result, the remote failure,
 // a delivery error or MessagingTimeout.
@@ -29,7 +58,7 @@ class PendingCall : public std::enable_shared_from_this<PendingCall> {
 public:
     using Callback = std::function<void(std::exception_ptr, Json)>;
 
-    PendingCall(ReplyWaiter& waiter, std::string msg_id, boost::asio::strand<boost::asio::any_io_executor> strand,
+    PendingCall(ReplyWaiter& waiter, std::string msg_id, std::shared_ptr<CallTimeouts> timeouts,
                 std::chrono::milliseconds timeout, std::optional<std::chrono::seconds> monitor);
 
     const std::string& msg_id() const { return msg_id_; }
@@ -43,13 +72,15 @@ public:
 
 private:
     friend class ReplyWaiter;
-    void Arm();
+    friend struct CallTimeouts;
     MonoTime NextExpiry() const;
 
     ReplyWaiter& waiter_;
     std::string msg_id_;
-    boost::asio::strand<boost::asio::any_io_executor> strand_;
-    boost::asio::steady_timer timer_;
+    std::shared_ptr<CallTimeouts> timeouts_;
+    // Under timeouts_->mutex: this call's entry in timeouts_->expiries, when scheduled.
+    CallTimeouts::Map::iterator expiry_;
+    bool scheduled_ = false;
     MonoTime deadline_;
     std::optional<std::chrono::seconds> monitor_;
     std::atomic<MonoClock::duration::rep> last_activity_;
@@ -85,7 +116,7 @@ private:
     friend class PendingCall;
     void Forget(const std::string& msg_id);
 
-    boost::asio::strand<boost::asio::any_io_executor> strand_;
+    std::shared_ptr<CallTimeouts> timeouts_;
     mutable std::mutex mutex_;
     std::map<std::string, std::weak_ptr<PendingCall>, std::less<>> calls_;
 };
