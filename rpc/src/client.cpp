@@ -87,6 +87,9 @@ void Client::Cast(const RequestContext& context, std::string_view method, Json a
             promise->set_value();
         }
     }, /*pipelined=*/false);
+    // Leader/follower, as in Call: the confirm wakes this thread directly.
+    transport_->Lead([&future] { return future.wait_for(std::chrono::seconds(0)) == std::future_status::ready; },
+                     MonoClock::now() + timeout_);
     future.get();
 }
 

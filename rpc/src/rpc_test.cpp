@@ -456,3 +456,62 @@ TEST_CASE("versioned notifications in Nova's shape") {
 
 }  // namespace
 }  // namespace nova::rpc
+
+namespace nova::rpc {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST_CASE("call timeouts share one timer: each call ends by its own timeout, answered ones leave") {
+    auto transport = NewTransport();
+    auto& waiter = transport->Replies();
+    // Registered with the longest first, so each later one arms the timer earlier; every other
+    // one is answered at once and must not time out later.
+    struct Outcome {
+        std::promise<bool> timed_out;  // false: answered
+        std::chrono::steady_clock::time_point ended;
+    };
+    constexpr int kCalls = 20;
+    std::vector<Outcome> outcomes(kCalls);
+    std::vector<std::shared_ptr<PendingCall>> calls;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < kCalls; ++i) {
+        const std::string id = "t" + std::to_string(i);
+        auto call = waiter.Register(id, std::chrono::milliseconds(100 + 20 * (kCalls - i)), std::nullopt);
+        call->OnDone([&outcome = outcomes[i]](std::exception_ptr e, Json) {
+            outcome.ended = std::chrono::steady_clock::now();
+            bool timed_out = false;
+            try {
+                if (e) std::rethrow_exception(e);
+            } catch (const MessagingTimeout&) {
+                timed_out = true;
+            } catch (...) {
+            }
+            outcome.timed_out.set_value(timed_out);
+        });
+        calls.push_back(call);
+        if (i % 2 == 0) {
+            Json reply = {{"result", i}, {"failure", nullptr}, {"ending", true}, {"_msg_id", id}};
+            CHECK(waiter.Deliver(EncodeEnvelope(reply)));
+        }
+    }
+    for (int i = 0; i < kCalls; ++i) {
+        auto future = outcomes[i].timed_out.get_future();
+        REQUIRE(future.wait_for(5s) == std::future_status::ready);
+        CHECK(future.get() == (i % 2 == 1));
+        if (i % 2 == 1) {
+            const auto took = outcomes[i].ended - start;
+            CHECK(took >= std::chrono::milliseconds(100 + 20 * (kCalls - i)));
+            CHECK(took < std::chrono::milliseconds(100 + 20 * (kCalls - i)) + 2s);
+        }
+    }
+    CHECK(waiter.outstanding() == 0);
+    // Later calls arm the timer again.
+    auto late = waiter.Register("late", 50ms, std::nullopt);
+    std::promise<void> ended;
+    late->OnDone([&](std::exception_ptr, Json) { ended.set_value(); });
+    CHECK(ended.get_future().wait_for(3s) == std::future_status::ready);
+}
+
+}  // namespace
+}  // namespace nova::rpc

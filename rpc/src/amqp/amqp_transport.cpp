@@ -489,12 +489,8 @@ private:
         frame_max_ = static_cast<std::size_t>(amqp_get_frame_max(conn_));
         raw_fd_ = rabbit.ssl ? -1 : amqp_get_sockfd(conn_);
         watched_fd_ = amqp_get_sockfd(conn_);
-        {
-            epoll_event ev{};
-            ev.events = leading_ ? 0u : static_cast<std::uint32_t>(EPOLLIN);
-            ev.data.fd = watched_fd_;
-            ::epoll_ctl(descriptor_.native_handle(), EPOLL_CTL_ADD, watched_fd_, &ev);
-        }
+        watching_ = false;
+        if (!leading_) SetWatch(true);
         NOVA_LOG_INFO(Log(), log::kNoContext, "Connected to AMQP server on {}:{} (vhost {})",
                       host.host, host.port, url_.virtual_host);
         if (reconnects_ > 0) {
@@ -551,7 +547,7 @@ private:
     // I/O thread, locked.
     void Disconnect(const std::string& reason, bool clean) {
         if (conn_ == nullptr) return;
-        ::epoll_ctl(descriptor_.native_handle(), EPOLL_CTL_DEL, watched_fd_, nullptr);
+        SetWatch(false);
         watched_fd_ = -1;
         WakeLeaderLocked();  // a leader polls the old socket: it must give up the lead
         if (clean && connected_ && !broken_) {
@@ -993,13 +989,16 @@ private:
         return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
     }
 
-    // Locked: the I/O thread's watch of the socket on or off.
+    // Locked: the I/O thread's watch of the socket on or off. Off removes the socket from the
+    // epoll set and on adds it again: adding checks readiness afresh and reports bytes already
+    // there to the I/O thread, so a leader that stops leading needs no last look of its own.
     void SetWatch(bool on) {
-        if (watched_fd_ < 0) return;
+        if (watched_fd_ < 0 || watching_ == on) return;
         epoll_event ev{};
-        ev.events = on ? static_cast<std::uint32_t>(EPOLLIN) : 0u;
+        ev.events = EPOLLIN;
         ev.data.fd = watched_fd_;
-        ::epoll_ctl(descriptor_.native_handle(), EPOLL_CTL_MOD, watched_fd_, &ev);
+        ::epoll_ctl(descriptor_.native_handle(), on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, watched_fd_, &ev);
+        watching_ = on;
     }
 
     // Locked.
@@ -1055,20 +1054,12 @@ public:
             if (fds[0].revents & POLLNVAL) break;
             if (fds[0].revents != 0 && !Drain()) sched_yield();  // another thread is reading
         }
-        int watched = -1;
         {
             std::lock_guard lock(mutex_);
             leading_ = false;
             leader_ = {};
-            if (connected_ && !broken_) {
-                SetWatch(true);
-                watched = watched_fd_;
-            }
-        }
-        // What arrived after this thread's last read and before the I/O thread watched again.
-        if (watched >= 0) {
-            pollfd p{watched, POLLIN, 0};
-            if (::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0) Drain();
+            // What arrived after this thread's last read reaches the I/O thread (SetWatch).
+            if (connected_ && !broken_) SetWatch(true);
         }
         return true;
     }
@@ -1397,7 +1388,8 @@ private:
 
     // Leader/follower (under mutex_): a thread in Lead() reads the socket; the I/O thread's
     // watch is off meanwhile.
-    int watched_fd_ = -1;  // the socket in the epoll set descriptor_ holds
+    int watched_fd_ = -1;    // the socket, in the epoll set descriptor_ holds while watching_
+    bool watching_ = false;
     bool leading_ = false;
     std::thread::id leader_;
     int wake_fd_ = -1;  // eventfd: wakes the leader
