@@ -749,8 +749,8 @@ TEST_CASE("server tags: create at 2.52, show from 2.26, tag CRUD, the 51st tag, 
         std::set<std::string> out;
         auto r = cloud.Demo("GET", "/servers?" + query, version);
         REQUIRE_MESSAGE(r.status == 200, r.body);
-        const Json listed = r.json()["servers"];
-        for (const auto& s : listed) out.insert(s["id"].get<std::string>());
+        const Json page = r.json()["servers"];
+        for (const auto& s : page) out.insert(s["id"].get<std::string>());
         return out;
     };
     const std::set<std::string> both = {id, plain}, first = {id}, second = {plain}, none;
