@@ -14,6 +14,7 @@
 #include "handlers/cells.hpp"
 #include "handlers/quotas.hpp"
 #include "handlers/service_info.hpp"
+#include "instance_notifications.hpp"
 #include "nova/api/fault.hpp"
 #include "nova/api/policy.hpp"
 #include "nova/common/error.hpp"
@@ -745,7 +746,13 @@ void ComputeApi::Delete(const RequestContext& context, Server& server) const {
             // If it had created the instance already, it is deleted here too.
             try {
                 auto again = Get(context, server.instance.uuid());
-                if (!again.building()) db::InstanceStore(*again.pool, deps_.clock).Destroy(again.instance);
+                if (!again.building()) {
+                    // Nova's _delete_while_booting: the instance the conductor had made
+                    // already, destroyed inside notify_about_instance_delete.
+                    NotifyInstanceAction(deps_.notifier, context, again.instance, "delete", "start");
+                    db::InstanceStore(*again.pool, deps_.clock).Destroy(again.instance);
+                    NotifyInstanceAction(deps_.notifier, context, again.instance, "delete", "end");
+                }
             } catch (const InstanceNotFound&) {
             }
             scheduler::Placement(*deps_.api_db, deps_.clock).RemoveClaim(server.instance.uuid());
@@ -787,6 +794,16 @@ void ComputeApi::Delete(const RequestContext& context, Server& server) const {
 void ComputeApi::LocalDelete(const RequestContext& context, Server& server) const {
     db::InstanceStore store(*server.pool, deps_.clock);
     auto& inst = server.instance;
+    // Nova's notify_about_instance_delete around _local_delete: instance.delete.start with
+    // the instance as it was, instance.delete.end once it is destroyed (also when the destroy
+    // failed: Nova sends the end from a finally).
+    NotifyInstanceAction(deps_.notifier, context, inst, "delete", "start");
+    struct End {
+        const rpc::Notifier* notifier_;
+        const RequestContext& context_;
+        const objects::Instance& instance_;
+        ~End() { NotifyInstanceAction(notifier_, context_, instance_, "delete", "end"); }
+    } end{deps_.notifier, context, inst};
     inst.set_vm_state("deleted");
     objects::SetNull(inst, "task_state");
     inst.set_power_state(0);

@@ -39,6 +39,7 @@
 #include "nova/compute/rpcapi.hpp"
 #include "nova/conductor/rpcapi.hpp"
 #include "nova/db/service_store.hpp"
+#include "nova/rpc/notifier.hpp"
 #include "nova/rpc/transport.hpp"
 #include "nova/conf/keystone_authtoken.hpp"
 
@@ -111,6 +112,8 @@ int main(int argc, char** argv) {
     auto messaging = conf::LoadOrExit<conf::MessagingOptions>(program);
     auto rabbit = conf::LoadOrExit<conf::RabbitOptions>(program);
     auto upgrade_levels = conf::LoadOrExit<conf::UpgradeLevelsOptions>(program);
+    const auto notifications = conf::LoadOrExit<conf::NotificationOptions>(program);
+    const auto nova_notifications = conf::LoadOrExit<conf::NovaNotificationOptions>(program);
     auto& log = log::Get("nova.api.service");
 
     try {
@@ -214,6 +217,7 @@ int main(int argc, char** argv) {
         std::shared_ptr<rpc::Transport> transport;
         std::unique_ptr<conductor::ComputeTaskRpcApi> compute_task;
         std::unique_ptr<compute::ComputeRpcApi> compute_rpc;
+        std::unique_ptr<rpc::Notifier> notifier;
         if (messaging.transport_url && deps.cells != nullptr) {
             transport = rpc::MakeTransport(*messaging.transport_url, rpc::MakeTransportOptions(messaging, rabbit));
             compute_task = std::make_unique<conductor::ComputeTaskRpcApi>(transport, upgrade_levels, messaging);
@@ -229,6 +233,9 @@ int main(int argc, char** argv) {
                 });
             deps.compute_task = compute_task.get();
             deps.compute_rpc = compute_rpc.get();
+            notifier = std::make_unique<rpc::Notifier>(transport, "nova-api:" + defaults.host, notifications,
+                                                       nova_notifications, clock);
+            deps.notifier = notifier.get();
         } else if (deps.cells != nullptr) {
             NOVA_LOG_WARN(log, log::kNoContext,
                           "[DEFAULT] transport_url is not set: server operations that need the "

@@ -7,6 +7,7 @@
 
 #include "../../common/db/tests/scratch_database.hpp"
 #include <atomic>
+#include <mutex>
 #include <set>
 
 #include "nova/common/uuid.hpp"
@@ -20,6 +21,7 @@
 #include "nova/objects/object.hpp"
 #include "nova/rpc/client.hpp"
 #include "nova/rpc/transport.hpp"
+#include "nova/rpc/wire.hpp"
 #include "nova/test/services.hpp"
 #include "discover_hosts.hpp"
 #include "process_support.hpp"
@@ -160,13 +162,15 @@ public:
     }
 
     // Another nova-api process on the same databases and exchange (as a second API node).
-    std::unique_ptr<NovaApi> AnotherApi() {
+    std::unique_ptr<NovaApi> AnotherApi(const std::string& extra_conf = "") {
         auto api = std::make_unique<NovaApi>(CommonConf(transport_url_, exchange_, api_db_.url(), cell_db_.url()) +
-                                             "[api]\nmax_limit = 1000\n");
+                                             "[api]\nmax_limit = 1000\n" + extra_conf);
         REQUIRE_MESSAGE(api->WaitReady(), api->Log());
         return api;
     }
     int port() const { return api_.compute_port; }
+    const std::string& exchange() const { return exchange_; }
+    const std::string& transport_url() const { return transport_url_; }
 
     ScratchDatabase& api_db() { return api_db_; }
     ScratchDatabase& cell_db() { return cell_db_; }
@@ -790,4 +794,73 @@ TEST_CASE("server tags: create at 2.52, show from 2.26, tag CRUD, the 51st tag, 
         if (!removed) std::this_thread::sleep_for(100ms);
     }
     CHECK(removed);
+}
+
+// A delete nova-api does itself (the instance has no host) sends Nova's versioned
+// instance.delete.start and instance.delete.end from nova-api, around the destroy.
+TEST_CASE("servers: a local delete sends instance.delete.start and .end (versioned, from nova-api)") {
+    Cloud cloud;
+    const std::string topic = "vn_itest_" + std::to_string(::getpid());
+    nova::rpc::TransportOptions options;
+    options.control_exchange = cloud.exchange();
+    auto transport = nova::rpc::MakeTransport(cloud.transport_url(), options);
+    std::mutex mu;
+    std::vector<Json> got;
+    auto sub = transport->SubscribeNotifications(cloud.exchange(), topic + ".info", [&](std::string body) {
+        std::lock_guard lock(mu);
+        got.push_back(nova::rpc::DecodeEnvelope(body));
+        return true;
+    });
+    auto api = cloud.AnotherApi("[oslo_messaging_notifications]\ndriver = messagingv2\n"
+                                "[notifications]\nnotification_format = versioned\nversioned_notifications_topics = " +
+                                topic + "\n");
+
+    const std::string orphan = nova::GenerateUuid();
+    objects::Instance lost;
+    lost.set_uuid(orphan);
+    lost.set_project_id("demo");
+    lost.set_user_id("demo");
+    lost.set_display_name("lost");
+    lost.set_vm_state("error");
+    lost.set_locked(false);
+    db::InstanceStore(cloud.cell_db().pool(), cloud.clock()).Create(lost);
+    objects::InstanceMapping lm;
+    lm.set_instance_uuid(orphan);
+    lm.set_project_id("demo");
+    lm.set_user_id("demo");
+    lm.set_queued_for_delete(false);
+    *lm.mutable_cell_mapping() = cloud.cell();
+    db::InstanceMappingStore(cloud.api_db().pool(), cloud.clock()).Create(lm);
+
+    auto deleted = Client(api->compute_port).Send("DELETE", "/v2.1/servers/" + orphan, As("demo:demo"), "");
+    REQUIRE_MESSAGE(deleted.status == 204, deleted.body);
+    const std::string request_id = deleted.header("X-OpenStack-Request-Id");
+    for (int i = 0; i < 100; ++i) {
+        {
+            std::lock_guard lock(mu);
+            if (got.size() >= 2) break;
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    std::lock_guard lock(mu);
+    REQUIRE_MESSAGE(got.size() == 2, api->Log());
+    CHECK(got[0]["event_type"] == "instance.delete.start");
+    CHECK(got[1]["event_type"] == "instance.delete.end");
+    for (const auto& m : got) {
+        CHECK(m["priority"] == "INFO");
+        CHECK(m["publisher_id"].get<std::string>().rfind("nova-api:", 0) == 0);
+        const auto& payload = m["payload"];
+        CHECK(payload["nova_object.name"] == "InstanceActionPayload");
+        CHECK(payload["nova_object.version"] == "1.8");
+        CHECK(payload["nova_object.data"]["uuid"] == orphan);
+        CHECK(payload["nova_object.data"]["tenant_id"] == "demo");
+        CHECK(payload["nova_object.data"]["action_initiator_user"] == "demo");
+        CHECK(payload["nova_object.data"]["request_id"] == request_id);
+        CHECK(payload["nova_object.data"]["host"].is_null());
+    }
+    CHECK(got[0]["payload"]["nova_object.data"]["state"] == "error");
+    CHECK(got[0]["payload"]["nova_object.data"]["deleted_at"].is_null());
+    CHECK(got[1]["payload"]["nova_object.data"]["state"] == "deleted");
+    CHECK(got[1]["payload"]["nova_object.data"]["terminated_at"].is_string());
+    CHECK(got[1]["payload"]["nova_object.data"]["deleted_at"].is_string());
 }

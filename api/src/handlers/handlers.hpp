@@ -21,6 +21,9 @@ class ComputeTaskRpcApi;
 namespace nova::compute {
 class ComputeRpcApi;
 }
+namespace nova::rpc {
+class Notifier;
+}
 
 namespace nova::api::handlers {
 
@@ -55,6 +58,9 @@ struct HandlerDeps {
     // API then answers what needs a service with 503).
     const conductor::ComputeTaskRpcApi* compute_task = nullptr;
     const compute::ComputeRpcApi* compute_rpc = nullptr;
+    // Versioned notifications nova-api sends itself ("nova-api:<host>"): null without a
+    // transport; a no-op unless [oslo_messaging_notifications] driver enables them.
+    const rpc::Notifier* notifier = nullptr;
 };
 
 void RegisterHandlers(RouteTable& routes, HandlerDeps& deps);
