@@ -13,6 +13,7 @@
 
 #include "handlers/cells.hpp"
 #include "handlers/quotas.hpp"
+#include "handlers/server_view.hpp"
 #include "handlers/service_info.hpp"
 #include "instance_notifications.hpp"
 #include "nova/api/fault.hpp"
@@ -223,6 +224,20 @@ std::int64_t InstancesWithinQuota(const std::map<std::string, std::int64_t>& lim
 // --- lookups -------------------------------------------------------------------------------
 
 Server ComputeApi::Get(const RequestContext& context, const std::string& uuid, bool read_deleted) const {
+    return Find(context, uuid, [&](db::Pool& pool) {
+        return db::InstanceStore(pool, deps_.clock).GetByUuid(uuid, read_deleted);
+    });
+}
+
+Server ComputeApi::GetForView(const RequestContext& context, const std::string& uuid) const {
+    static const std::vector<std::string> columns(handlers::ServerViewColumns().begin(), handlers::ServerViewColumns().end());
+    return Find(context, uuid, [&](db::Pool& pool) {
+        return db::InstanceStore(pool, deps_.clock).GetForView(uuid, columns);
+    });
+}
+
+Server ComputeApi::Find(const RequestContext& context, const std::string& uuid,
+                        const std::function<objects::Instance(db::Pool&)>& load) const {
     db::InstanceMappingStore mappings(*deps_.api_db, deps_.clock);
     auto not_found = [&] { return InstanceNotFound({{"instance_id", uuid}}); };
     // Project isolation (Nova reads instances project_only): a user context does not find
@@ -237,7 +252,7 @@ Server ComputeApi::Get(const RequestContext& context, const std::string& uuid, b
             Server s;
             s.cell = std::move(*cell);
             s.pool = &deps_.cells->PoolFor(*s.cell);
-            s.instance = db::InstanceStore(*s.pool, deps_.clock).GetByUuid(uuid, read_deleted);
+            s.instance = load(*s.pool);
             if (!s.instance.hidden()) found = std::move(s);
         } catch (const InstanceNotFound&) {
         }
@@ -257,7 +272,7 @@ Server ComputeApi::Get(const RequestContext& context, const std::string& uuid, b
             Server s;
             s.cell = mapping.cell_mapping();
             s.pool = &deps_.cells->PoolFor(*s.cell);
-            s.instance = db::InstanceStore(*s.pool, deps_.clock).GetByUuid(uuid, read_deleted);
+            s.instance = load(*s.pool);
             cell_cache_.Remember(uuid, *s.cell);
             return visible(std::move(s));
         }

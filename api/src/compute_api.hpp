@@ -7,6 +7,7 @@
 // (handlers/servers.cpp, handlers/server_actions.cpp) validate, authorize and build views;
 // this class holds the logic and is the only place that writes server state in nova-api.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -79,6 +80,9 @@ public:
     // Throws InstanceNotFound, also for another project's server when `context` is a user
     // context (IsUserContext). `read_deleted`: deleted cell instances are found too.
     Server Get(const RequestContext& context, const std::string& uuid, bool read_deleted = false) const;
+    // Get for GET /servers/{id}: the instance as the server view shows it
+    // (InstanceStore::GetForView: one statement, not for Save()).
+    Server GetForView(const RequestContext& context, const std::string& uuid) const;
     // Throws FlavorNotFound, ImageNotFound, ImageNotActive, FlavorMemoryTooSmall,
     // FlavorDiskTooSmall, KeypairNotFound, TooManyInstances, MetadataLimitExceeded,
     // HttpFault (400) for what Nova rejects with its own text.
@@ -147,6 +151,10 @@ private:
     // Counts, checks and writes a batch of one project's reservations in one transaction
     // that holds the project's quota lock.
     void WriteReservations(const std::string& project_id, const std::vector<Reservation*>& batch) const;
+    // Get's lookup (cell cache, mapping, BuildRequest) with `load` reading the instance from
+    // its cell's database.
+    Server Find(const RequestContext& context, const std::string& uuid,
+                const std::function<objects::Instance(db::Pool&)>& load) const;
     const conductor::ComputeTaskRpcApi& ComputeTask() const;
     const compute::ComputeRpcApi& ComputeRpc() const;
 

@@ -284,7 +284,10 @@ HttpApplication::Result ComputeApp::Api(const HttpRequest& request, std::string_
         HttpResponse http;
         http.status = api_response.status;
         for (auto& [name, value] : api_response.headers) http.AddHeader(std::move(name), std::move(value));
-        if (api_response.body) {
+        if (api_response.json_text) {
+            http.body = std::move(*api_response.json_text);
+            http.SetHeader("Content-Type", "application/json");
+        } else if (api_response.body) {
             http.SetJson(*api_response.body);
         } else {
             http.SetHeader("Content-Type", "application/json");

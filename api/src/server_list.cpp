@@ -7,12 +7,14 @@
 
 #include "handlers/cells.hpp"
 #include "nova/api/fault.hpp"
+#include "nova/api/server_status.hpp"
 #include "nova/common/error.hpp"
 #include "nova/db/cell_mapping_store.hpp"
 #include "nova/db/instance_store.hpp"
 #include "nova/db/scheduling_store.hpp"
 #include "nova/db/tag_store.hpp"
 #include "nova/objects/object.hpp"
+#include "nova/objects/options.pb.h"
 
 namespace nova::api {
 
@@ -41,25 +43,35 @@ std::string Column(std::string_view name) {
     return "`" + std::string(name) + "`";
 }
 
-// An Instance with the columns of its `instances` row only (by protobuf reflection: each
-// column that is a scalar or time field of Instance).
-objects::Instance InstanceFromRow(const db::Row& row) {
-    objects::Instance inst;
+// The Instance field of each column of a result (nullptr: not a scalar or time field).
+std::vector<const google::protobuf::FieldDescriptor*> FieldsOf(const db::Row& row) {
+    std::vector<const google::protobuf::FieldDescriptor*> out;
     const auto* desc = objects::Instance::descriptor();
-    const auto* refl = objects::Instance::GetReflection();
     for (const auto& column : row.columns()) {
         const auto* field = desc->FindFieldByName(column);
-        if (field == nullptr || field->is_repeated() || field->is_map()) continue;
-        if (row.IsNull(column)) {
-            try {
-                objects::SetNull(inst, column);
-            } catch (const std::exception&) {
-            }
+        if (field != nullptr && (field->is_repeated() || field->is_map())) field = nullptr;
+        out.push_back(field);
+    }
+    return out;
+}
+
+// An Instance with the columns of its `instances` row only (by protobuf reflection: each
+// column that is a scalar or time field of Instance; `fields` from FieldsOf).
+objects::Instance InstanceFromRow(const db::Row& row, const std::vector<const google::protobuf::FieldDescriptor*>& fields) {
+    objects::Instance inst;
+    const auto* refl = objects::Instance::GetReflection();
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        const auto* field = fields[i];
+        if (field == nullptr) continue;
+        const auto& value = row.value(i);
+        if (!value) {
+            if (field->options().GetExtension(objects::nullable)) objects::SetNull(inst, field->name());
             continue;
         }
+        const auto& column = row.columns()[i];
         switch (field->cpp_type()) {
             case google::protobuf::FieldDescriptor::CPPTYPE_STRING:
-                refl->SetString(&inst, field, row.String(column));
+                refl->SetString(&inst, field, *value);
                 break;
             case google::protobuf::FieldDescriptor::CPPTYPE_INT64:
                 refl->SetInt64(&inst, field, row.Int(column));
@@ -271,7 +283,8 @@ std::vector<Server> ListServers(const ComputeApi& api, const ServerListQuery& qu
     }
 
     // Each cell: the first cell_limit rows after the marker, in SQL.
-    std::set<std::string> columns = {"id", "uuid", "display_name"};
+    std::set<std::string> columns =
+        query.detail ? handlers::ServerViewColumns() : std::set<std::string>{"id", "uuid", "display_name"};
     for (const auto& k : keys) columns.insert(k.key);
     std::vector<CellPage> pages;
     if (cell_limit > 0) {
@@ -282,12 +295,17 @@ std::vector<Server> ListServers(const ComputeApi& api, const ServerListQuery& qu
             auto sql = CellListSql(cell_query, columns, marker, params);
             if (sql.empty()) continue;
             CellPage page{cell, {}};
-            for (const auto& row : cell.pool->Query(sql, params)) {
-                Server s;
-                s.cell = cell.mapping;
-                s.pool = cell.pool;
-                s.instance = InstanceFromRow(row);
-                page.servers.push_back(std::move(s));
+            auto rows = cell.pool->Query(sql, params);
+            if (!rows.empty()) {
+                const auto fields = FieldsOf(rows.front());
+                page.servers.reserve(rows.size());
+                for (const auto& row : rows) {
+                    Server s;
+                    s.cell = cell.mapping;
+                    s.pool = cell.pool;
+                    s.instance = InstanceFromRow(row, fields);
+                    page.servers.push_back(std::move(s));
+                }
             }
             pages.push_back(std::move(page));
         }
@@ -315,29 +333,31 @@ std::vector<Server> ListServers(const ComputeApi& api, const ServerListQuery& qu
     std::erase_if(out, [&](const Server& s) { return s.building() && seen.contains(s.instance.uuid()); });
 
     if (query.detail) {
-        // The page's cell instances whole: one batch of IN queries per cell.
-        std::map<db::Pool*, std::vector<Server*>> by_cell;
+        // What the view shows beyond the rows' columns, per cell: flavor, metadata,
+        // locked_reason and the faults of ERROR and DELETED servers in one or two statements.
+        std::map<db::Pool*, std::vector<objects::Instance*>> by_cell;
+        std::map<db::Pool*, std::set<std::string>> with_fault;
         for (auto& s : out) {
-            if (!s.building()) by_cell[s.pool].push_back(&s);
+            if (s.building()) continue;
+            by_cell[s.pool].push_back(&s.instance);
+            auto task_state = s.instance.has_task_state() ? std::optional<std::string>(s.instance.task_state()) : std::nullopt;
+            auto status = StatusFromState(s.instance.vm_state(), task_state);
+            if (status == "ERROR" || status == "DELETED") with_fault[s.pool].insert(s.instance.uuid());
         }
         for (auto& [pool, list] : by_cell) {
-            db::InstanceFilters filters;
-            filters.include_deleted = true;
-            filters.track_changes = false;  // only shown
-            for (auto* s : list) filters.uuids.push_back(s->instance.uuid());
-            std::map<std::string, objects::Instance> full;
-            for (auto& inst : db::InstanceStore(*pool, deps.clock).GetByFilters(filters)) {
-                auto uuid = inst.uuid();
-                full.emplace(std::move(uuid), std::move(inst));
+            db::InstanceStore(*pool, deps.clock).LoadViewRelated(list, with_fault[pool]);
+        }
+        if (query.tags) {
+            // The page's tags (2.26): one IN query per cell, as the related data above.
+            std::map<db::Pool*, std::vector<std::string>> uuids;
+            for (const auto& s : out) {
+                if (!s.building()) uuids[s.pool].push_back(s.instance.uuid());
             }
-            for (auto* s : list) {
-                if (auto it = full.find(s->instance.uuid()); it != full.end()) s->instance = std::move(it->second);
-            }
-            if (query.tags) {
-                // The page's tags: one IN query per cell.
-                auto tags = db::TagStore(*pool).GetByInstances(filters.uuids);
-                for (auto* s : list) {
-                    if (auto it = tags.find(s->instance.uuid()); it != tags.end()) s->tags = std::move(it->second);
+            for (auto& [pool, ids] : uuids) {
+                auto tags = db::TagStore(*pool).GetByInstances(ids);
+                for (auto& s : out) {
+                    if (s.building() || s.pool != pool) continue;
+                    if (auto it = tags.find(s.instance.uuid()); it != tags.end()) s.tags = std::move(it->second);
                 }
             }
         }

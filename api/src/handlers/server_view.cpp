@@ -26,16 +26,6 @@ std::optional<std::string> Opt(const objects::Instance& inst, std::string_view f
     return v.dump();
 }
 
-Json OptJson(const objects::Instance& inst, std::string_view field) {
-    auto v = Opt(inst, field);
-    return v ? Json(*v) : Json();
-}
-
-// utils.isotime: seconds and "Z".
-Json IsoTime(const google::protobuf::Timestamp* t, bool set) {
-    if (t == nullptr || !set) return nullptr;
-    return timeutil::IsoZ(ToWallTime(*t));
-}
 
 std::optional<std::string> TaskState(const objects::Instance& inst) {
     return inst.has_task_state() ? std::optional<std::string>(inst.task_state()) : std::nullopt;
@@ -65,6 +55,16 @@ std::string InstanceName(const objects::Instance& instance) {
     return buf;
 }
 
+const std::set<std::string>& ServerViewColumns() {
+    static const std::set<std::string> columns = {
+        "id", "uuid", "display_name", "display_description", "project_id", "user_id", "vm_state", "task_state",
+        "power_state", "host", "node", "image_ref", "created_at", "updated_at", "access_ip_v4", "access_ip_v6",
+        "auto_disk_config", "progress", "availability_zone", "config_drive", "key_name", "launched_at",
+        "terminated_at", "reservation_id", "launch_index", "hostname", "kernel_id", "ramdisk_id",
+        "root_device_name", "user_data", "locked", "locked_by", "deleted", "hidden"};
+    return columns;
+}
+
 Json ServerBasicView(const ApiRequest& req, const objects::Instance& instance) {
     return {{"id", instance.uuid()},
             {"name", instance.display_name()},
@@ -72,105 +72,260 @@ Json ServerBasicView(const ApiRequest& req, const objects::Instance& instance) {
 }
 
 Json ServerDetailView(const ApiRequest& req, const objects::Instance& inst, const ServerViewExtras& extras) {
-    const std::string status = StatusFromState(inst.vm_state(), TaskState(inst));
-    Json s = Json::object();
-    s["id"] = inst.uuid();
-    s["name"] = inst.display_name();
-    s["status"] = status;
-    s["tenant_id"] = inst.project_id();
-    s["user_id"] = inst.user_id();
-    Json md = Json::object();
-    for (const auto& [k, v] : inst.metadata()) md[k] = v;
-    s["metadata"] = md;
-    s["hostId"] = GenerateHostId(Opt(inst, "host").value_or(""), inst.project_id());
-    // image: {id, links} or "" when booted from a volume.
-    auto image_ref = Opt(inst, "image_ref");
-    if (image_ref && !image_ref->empty()) {
-        std::string id = *image_ref;
-        if (auto slash = id.rfind('/'); slash != std::string::npos) id = id.substr(slash + 1);
-        s["image"] = {{"id", id}, {"links", Json::array({{{"rel", "bookmark"}, {"href", req.links.Bookmark("images", id)}}})}};
-    } else {
-        s["image"] = "";
+    Json out = Json::object();
+    out["server"] = ServerDetail(req, inst, extras);
+    return out;
+}
+
+Json ServerDetail(const ApiRequest& req, const objects::Instance& inst, const ServerViewExtras& extras) {
+    std::string text;
+    JsonWriter w(text);
+    WriteServerDetail(w, req, inst, extras);
+    return Json::parse(text);
+}
+
+void JsonWriter::String(std::string_view v) {
+    Separate();
+    for (unsigned char c : v) {
+        if (c >= 0x80) {  // not ASCII: as nlohmann writes it (invalid UTF-8 replaced)
+            out_ += Json(std::string(v)).dump(-1, ' ', false, Json::error_handler_t::replace);
+            return;
+        }
     }
+    out_ += '"';
+    for (char c : v) {
+        switch (c) {
+            case '"': out_ += "\\\""; break;
+            case '\\': out_ += "\\\\"; break;
+            case '\b': out_ += "\\b"; break;
+            case '\f': out_ += "\\f"; break;
+            case '\n': out_ += "\\n"; break;
+            case '\r': out_ += "\\r"; break;
+            case '\t': out_ += "\\t"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+                    out_ += buf;
+                } else {
+                    out_ += c;
+                }
+        }
+    }
+    out_ += '"';
+}
+
+namespace {
+
+void OptString(JsonWriter& w, bool has, const std::string& value) {
+    if (has) {
+        w.String(value);
+    } else {
+        w.Null();
+    }
+}
+
+void Time(JsonWriter& w, const google::protobuf::Timestamp& t, bool set) {  // utils.isotime
+    if (set) {
+        w.String(timeutil::IsoZ(ToWallTime(t)));
+    } else {
+        w.Null();
+    }
+}
+
+void MicroTime(JsonWriter& w, const google::protobuf::Timestamp& t, bool set) {  // IsoOrNull
+    if (set) {
+        w.String(IsoMicro(t));
+    } else {
+        w.Null();
+    }
+}
+
+void BookmarkLinks(JsonWriter& w, const ApiRequest& req, std::string_view collection, std::string_view id) {
+    w.BeginArray();
+    w.BeginObject();
+    w.Key("rel").String("bookmark");
+    w.Key("href").String(req.links.Bookmark(collection, id));
+    w.EndObject();
+    w.EndArray();
+}
+
+}  // namespace
+
+void WriteServerDetail(JsonWriter& w, const ApiRequest& req, const objects::Instance& inst,
+                       const ServerViewExtras& extras) {
+    const std::string status = StatusFromState(inst.vm_state(), TaskState(inst));
+    w.BeginObject();
+    w.Key("id").String(inst.uuid());
+    w.Key("name").String(inst.display_name());
+    w.Key("status").String(status);
+    w.Key("tenant_id").String(inst.project_id());
+    w.Key("user_id").String(inst.user_id());
+    w.Key("metadata").BeginObject();
+    for (const auto& [k, v] : std::map<std::string, std::string>(inst.metadata().begin(), inst.metadata().end())) {
+        w.Key(k).String(v);
+    }
+    w.EndObject();
+    w.Key("hostId").String(GenerateHostId(inst.has_host() ? inst.host() : std::string(), inst.project_id()));
+    // image: {id, links} or "" when booted from a volume.
+    w.Key("image");
+    if (inst.has_image_ref() && !inst.image_ref().empty()) {
+        std::string_view id = inst.image_ref();
+        if (auto slash = id.rfind('/'); slash != std::string_view::npos) id = id.substr(slash + 1);
+        w.BeginObject();
+        w.Key("id").String(id);
+        w.Key("links");
+        BookmarkLinks(w, req, "images", id);
+        w.EndObject();
+    } else {
+        w.String("");
+    }
+    w.Key("flavor").BeginObject();
     if (!objects::IsSet(inst, "flavor")) {
-        s["flavor"] = Json::object();
     } else if (req.AtLeast(2, 47)) {
         const auto& f = inst.flavor();
-        Json fd = {{"vcpus", f.vcpus()}, {"ram", f.memory_mb()}, {"disk", f.root_gb()},
-                   {"ephemeral", f.ephemeral_gb()}, {"swap", f.swap()}, {"original_name", f.name()}};
+        w.Key("vcpus").Int(f.vcpus());
+        w.Key("ram").Int(f.memory_mb());
+        w.Key("disk").Int(f.root_gb());
+        w.Key("ephemeral").Int(f.ephemeral_gb());
+        w.Key("swap").Int(f.swap());
+        w.Key("original_name").String(f.name());
         if (extras.flavor_extra_specs) {
-            Json specs = Json::object();
-            for (const auto& [k, v] : f.extra_specs()) specs[k] = v;
-            fd["extra_specs"] = specs;
+            w.Key("extra_specs").BeginObject();
+            for (const auto& [k, v] : std::map<std::string, std::string>(f.extra_specs().begin(), f.extra_specs().end())) {
+                w.Key(k).String(v);
+            }
+            w.EndObject();
         }
-        s["flavor"] = fd;
     } else {
-        const std::string id = inst.flavor().flavorid();
-        s["flavor"] = {{"id", id}, {"links", Json::array({{{"rel", "bookmark"}, {"href", req.links.Bookmark("flavors", id)}}})}};
+        const std::string& id = inst.flavor().flavorid();
+        w.Key("id").String(id);
+        w.Key("links");
+        BookmarkLinks(w, req, "flavors", id);
     }
-    s["created"] = IsoTime(&inst.created_at(), inst.has_created_at());
-    s["updated"] = IsoTime(&inst.updated_at(), inst.has_updated_at());
-    s["addresses"] = Json::object();  // no networking service: no ports, no addresses
-    auto v4 = Opt(inst, "access_ip_v4");
-    auto v6 = Opt(inst, "access_ip_v6");
-    s["accessIPv4"] = v4 ? *v4 : "";
-    s["accessIPv6"] = v6 ? *v6 : "";
-    s["links"] = req.links.SelfAndBookmark("servers", inst.uuid());
-    s["OS-DCF:diskConfig"] = inst.auto_disk_config() ? "AUTO" : "MANUAL";
+    w.EndObject();
+    w.Key("created");
+    Time(w, inst.created_at(), inst.has_created_at());
+    w.Key("updated");
+    Time(w, inst.updated_at(), inst.has_updated_at());
+    w.Key("addresses").BeginObject().EndObject();  // no networking service: no ports, no addresses
+    w.Key("accessIPv4").String(inst.has_access_ip_v4() ? inst.access_ip_v4() : std::string());
+    w.Key("accessIPv6").String(inst.has_access_ip_v6() ? inst.access_ip_v6() : std::string());
+    w.Key("links").BeginArray();
+    w.BeginObject();
+    w.Key("rel").String("self");
+    w.Key("href").String(req.links.Self("servers", inst.uuid()));
+    w.EndObject();
+    w.BeginObject();
+    w.Key("rel").String("bookmark");
+    w.Key("href").String(req.links.Bookmark("servers", inst.uuid()));
+    w.EndObject();
+    w.EndArray();
+    w.Key("OS-DCF:diskConfig").String(inst.auto_disk_config() ? "AUTO" : "MANUAL");
     if ((status == "ERROR" || status == "DELETED") && objects::IsSet(inst, "fault") && !objects::IsNull(inst, "fault") &&
         inst.has_fault()) {
         const auto& f = inst.fault();
-        Json fault = {{"code", f.code()},
-                      {"created", IsoTime(&f.created_at(), f.has_created_at())},
-                      {"message", f.message()}};
-        if (f.has_details() && !f.details().empty() && (extras.is_admin || f.code() != 500)) fault["details"] = f.details();
-        s["fault"] = fault;
+        w.Key("fault").BeginObject();
+        w.Key("code").Int(f.code());
+        w.Key("created");
+        Time(w, f.created_at(), f.has_created_at());
+        w.Key("message").String(f.message());
+        if (f.has_details() && !f.details().empty() && (extras.is_admin || f.code() != 500)) {
+            w.Key("details").String(f.details());
+        }
+        w.EndObject();
     }
     static const std::vector<std::string> kProgress = {"ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING"};
     if (std::find(kProgress.begin(), kProgress.end(), status) != kProgress.end()) {
-        s["progress"] = inst.has_progress() ? inst.progress() : 0;
+        w.Key("progress").Int(inst.has_progress() ? inst.progress() : 0);
     }
-    auto az = Opt(inst, "availability_zone");
-    s["OS-EXT-AZ:availability_zone"] = az ? *az : "";
-    s["config_drive"] = OptJson(inst, "config_drive");
-    s["key_name"] = OptJson(inst, "key_name");
-    s["OS-SRV-USG:launched_at"] = IsoOrNull(&inst.launched_at(), inst.has_launched_at());
-    s["OS-SRV-USG:terminated_at"] = IsoOrNull(&inst.terminated_at(), inst.has_terminated_at());
+    w.Key("OS-EXT-AZ:availability_zone").String(inst.has_availability_zone() ? inst.availability_zone() : std::string());
+    w.Key("config_drive");
+    OptString(w, inst.has_config_drive(), inst.config_drive());
+    w.Key("key_name");
+    OptString(w, inst.has_key_name(), inst.key_name());
+    w.Key("OS-SRV-USG:launched_at");
+    MicroTime(w, inst.launched_at(), inst.has_launched_at());
+    w.Key("OS-SRV-USG:terminated_at");
+    MicroTime(w, inst.terminated_at(), inst.has_terminated_at());
     if (inst.has_security_groups() && inst.security_groups().objects_size() > 0) {
-        Json groups = Json::array();
-        for (const auto& g : inst.security_groups().objects()) groups.push_back({{"name", g.name()}});
-        s["security_groups"] = groups;
+        w.Key("security_groups").BeginArray();
+        for (const auto& g : inst.security_groups().objects()) {
+            w.BeginObject();
+            w.Key("name").String(g.name());
+            w.EndObject();
+        }
+        w.EndArray();
     }
     if (extras.extended_attrs) {
-        s["OS-EXT-SRV-ATTR:host"] = OptJson(inst, "host");
-        s["OS-EXT-SRV-ATTR:instance_name"] = InstanceName(inst);
-        s["OS-EXT-SRV-ATTR:hypervisor_hostname"] = OptJson(inst, "node");
+        w.Key("OS-EXT-SRV-ATTR:host");
+        OptString(w, inst.has_host(), inst.host());
+        w.Key("OS-EXT-SRV-ATTR:instance_name").String(InstanceName(inst));
+        w.Key("OS-EXT-SRV-ATTR:hypervisor_hostname");
+        OptString(w, inst.has_node(), inst.node());
         if (req.AtLeast(2, 3)) {
-            s["OS-EXT-SRV-ATTR:reservation_id"] = OptJson(inst, "reservation_id");
-            s["OS-EXT-SRV-ATTR:launch_index"] = inst.has_launch_index() ? Json(inst.launch_index()) : Json();
-            s["OS-EXT-SRV-ATTR:hostname"] = OptJson(inst, "hostname");
-            s["OS-EXT-SRV-ATTR:kernel_id"] = OptJson(inst, "kernel_id");
-            s["OS-EXT-SRV-ATTR:ramdisk_id"] = OptJson(inst, "ramdisk_id");
-            s["OS-EXT-SRV-ATTR:root_device_name"] = OptJson(inst, "root_device_name");
-            s["OS-EXT-SRV-ATTR:user_data"] = OptJson(inst, "user_data");
+            w.Key("OS-EXT-SRV-ATTR:reservation_id");
+            OptString(w, inst.has_reservation_id(), inst.reservation_id());
+            w.Key("OS-EXT-SRV-ATTR:launch_index");
+            if (inst.has_launch_index()) {
+                w.Int(inst.launch_index());
+            } else {
+                w.Null();
+            }
+            w.Key("OS-EXT-SRV-ATTR:hostname");
+            OptString(w, inst.has_hostname(), inst.hostname());
+            w.Key("OS-EXT-SRV-ATTR:kernel_id");
+            OptString(w, inst.has_kernel_id(), inst.kernel_id());
+            w.Key("OS-EXT-SRV-ATTR:ramdisk_id");
+            OptString(w, inst.has_ramdisk_id(), inst.ramdisk_id());
+            w.Key("OS-EXT-SRV-ATTR:root_device_name");
+            OptString(w, inst.has_root_device_name(), inst.root_device_name());
+            w.Key("OS-EXT-SRV-ATTR:user_data");
+            OptString(w, inst.has_user_data(), inst.user_data());
         }
     }
-    s["OS-EXT-STS:task_state"] = OptJson(inst, "task_state");
-    s["OS-EXT-STS:vm_state"] = OptJson(inst, "vm_state");
-    s["OS-EXT-STS:power_state"] = inst.has_power_state() ? Json(inst.power_state()) : Json();
-    s["os-extended-volumes:volumes_attached"] = Json::array();  // no block storage service
-    if (req.AtLeast(2, 16) && extras.host_status) s["host_status"] = *extras.host_status;
-    if (req.AtLeast(2, 9)) s["locked"] = inst.has_locked_by() && !inst.locked_by().empty();
+    w.Key("OS-EXT-STS:task_state");
+    OptString(w, inst.has_task_state(), inst.task_state());
+    w.Key("OS-EXT-STS:vm_state");
+    OptString(w, inst.has_vm_state(), inst.vm_state());
+    w.Key("OS-EXT-STS:power_state");
+    if (inst.has_power_state()) {
+        w.Int(inst.power_state());
+    } else {
+        w.Null();
+    }
+    w.Key("os-extended-volumes:volumes_attached").BeginArray().EndArray();  // no block storage service
+    if (req.AtLeast(2, 16) && extras.host_status) w.Key("host_status").String(*extras.host_status);
+    if (req.AtLeast(2, 9)) w.Key("locked").Bool(inst.has_locked_by() && !inst.locked_by().empty());
     if (req.AtLeast(2, 73)) {
         auto it = inst.system_metadata().find("locked_reason");
-        s["locked_reason"] = it == inst.system_metadata().end() ? Json() : Json(it->second);
+        w.Key("locked_reason");
+        if (it == inst.system_metadata().end()) {
+            w.Null();
+        } else {
+            w.String(it->second);
+        }
     }
-    if (req.AtLeast(2, 19)) s["description"] = OptJson(inst, "display_description");
-    if (req.AtLeast(2, 26)) s["tags"] = extras.tags;
-    if (req.AtLeast(2, 63)) s["trusted_image_certificates"] = nullptr;
-    if (req.AtLeast(2, 90) && !extras.extended_attrs) s["OS-EXT-SRV-ATTR:hostname"] = OptJson(inst, "hostname");
-    if (req.AtLeast(2, 71) && extras.server_groups) s["server_groups"] = *extras.server_groups;
-    return {{"server", s}};
+    if (req.AtLeast(2, 19)) {
+        w.Key("description");
+        OptString(w, inst.has_display_description(), inst.display_description());
+    }
+    if (req.AtLeast(2, 26)) {
+        w.Key("tags").BeginArray();
+        for (const auto& t : extras.tags) w.String(t);
+        w.EndArray();
+    }
+    if (req.AtLeast(2, 63)) w.Key("trusted_image_certificates").Null();
+    if (req.AtLeast(2, 90) && !extras.extended_attrs) {
+        w.Key("OS-EXT-SRV-ATTR:hostname");
+        OptString(w, inst.has_hostname(), inst.hostname());
+    }
+    if (req.AtLeast(2, 71) && extras.server_groups) {
+        w.Key("server_groups").BeginArray();
+        for (const auto& g : *extras.server_groups) w.String(g);
+        w.EndArray();
+    }
+    w.EndObject();
 }
 
 // --- filters ---------------------------------------------------------------------------------

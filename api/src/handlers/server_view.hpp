@@ -3,9 +3,12 @@
 // servers.py per microversion, and GET /servers' filtering and sorting (Nova's DB filters:
 // exact columns, REGEXP columns, status, changes-since/-before, tags, locked).
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "nova/api/handler.hpp"
@@ -25,10 +28,76 @@ struct ServerViewExtras {
     std::optional<std::vector<std::string>> server_groups;  // 2.71 show/update only
 };
 
+// The `instances` columns ServerDetailView reads (a list page or a show reads only these).
+const std::set<std::string>& ServerViewColumns();
+
+// A JSON text written straight into a string (what the server views need: objects, arrays,
+// strings, integers, booleans, null), so that a page of servers is not built as a Json tree
+// first. Strings are escaped as nlohmann's dump() escapes them.
+//   w.BeginObject(); w.Key("id").String(uuid); w.Key("tags").BeginArray().EndArray(); w.EndObject();
+class JsonWriter {
+public:
+    explicit JsonWriter(std::string& out) : out_(out) {}
+    JsonWriter& BeginObject() { return Open('{'); }
+    JsonWriter& EndObject() { return Close('}'); }
+    JsonWriter& BeginArray() { return Open('['); }
+    JsonWriter& EndArray() { return Close(']'); }
+    // An object member's name; its value follows.
+    JsonWriter& Key(std::string_view name) {
+        String(name);
+        out_ += ':';
+        fresh_ = true;
+        return *this;
+    }
+    void String(std::string_view v);
+    void Int(std::int64_t v) {
+        Separate();
+        out_ += std::to_string(v);
+    }
+    void Bool(bool v) {
+        Separate();
+        out_ += v ? "true" : "false";
+    }
+    void Null() {
+        Separate();
+        out_ += "null";
+    }
+    // A value already written as JSON text.
+    void Raw(std::string_view json) {
+        Separate();
+        out_ += json;
+    }
+
+private:
+    void Separate() {
+        if (!fresh_) out_ += ',';
+        fresh_ = false;
+    }
+    JsonWriter& Open(char c) {
+        Separate();
+        out_ += c;
+        fresh_ = true;
+        return *this;
+    }
+    JsonWriter& Close(char c) {
+        out_ += c;
+        fresh_ = false;
+        return *this;
+    }
+    std::string& out_;
+    bool fresh_ = true;  // nothing written at this level yet (no comma before the next value)
+};
+
+// The server object of ServerDetail written into `w`.
+void WriteServerDetail(JsonWriter& w, const ApiRequest& req, const objects::Instance& instance,
+                       const ServerViewExtras& extras);
+
 // {"id", "name", "links"}.
 Json ServerBasicView(const ApiRequest& req, const objects::Instance& instance);
 // The full server of GET /servers/{id} and /servers/detail.
 Json ServerDetailView(const ApiRequest& req, const objects::Instance& instance, const ServerViewExtras& extras);
+// The server object alone (an element of /servers/detail's list).
+Json ServerDetail(const ApiRequest& req, const objects::Instance& instance, const ServerViewExtras& extras);
 
 // Nova's utils.generate_hostid: sha224(project_id + host) in hex, "" without a host.
 std::string GenerateHostId(const std::string& host, const std::string& project_id);

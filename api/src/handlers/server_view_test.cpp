@@ -312,3 +312,63 @@ TEST_CASE("server tags: shown from 2.26 (an empty list without tags), and the ta
           "message: 'a,b' does not match '^[^,/]*$'");
     CHECK(InvalidTagMessage(std::string(61, 'y'))->find("is too long") != std::string::npos);
 }
+
+TEST_CASE("JsonWriter: the same text as nlohmann's dump, structure and string escapes") {
+    std::string text;
+    JsonWriter w(text);
+    const std::vector<std::string> strings = {"", "plain", "quote \" back \\ slash", "tab\tnew\nline\r\b\f",
+                                              std::string("nul \x01 \x1f ctl", 14), "caf\xc3\xa9 \xe2\x82\xac",
+                                              "bad \xff utf-8", "\x7f del"};
+    w.BeginObject();
+    w.Key("strings").BeginArray();
+    for (const auto& s : strings) w.String(s);
+    w.EndArray();
+    w.Key("n").Int(-42);
+    w.Key("empty").BeginObject().EndObject();
+    w.Key("list").BeginArray().EndArray();
+    w.Key("t").Bool(true);
+    w.Key("f").Bool(false);
+    w.Key("none").Null();
+    w.Key("raw").Raw("{\"a\":[1,2]}");
+    w.Key("nested").BeginArray();
+    w.BeginObject();
+    w.Key("k").String("v");
+    w.EndObject();
+    w.BeginObject().EndObject();
+    w.EndArray();
+    w.EndObject();
+    Json expected = {{"strings", strings}, {"n", -42}, {"empty", Json::object()}, {"list", Json::array()},
+                     {"t", true}, {"f", false}, {"none", nullptr}, {"raw", {{"a", {1, 2}}}},
+                     {"nested", Json::array({{{"k", "v"}}, Json::object()})}};
+    // Parsed back it is the same value; each string is written exactly as dump() writes it.
+    auto parsed = Json::parse(text, nullptr, false);
+    REQUIRE_FALSE(parsed.is_discarded());
+    CHECK(parsed == Json::parse(expected.dump(-1, ' ', false, Json::error_handler_t::replace)));
+    for (const auto& s : strings) {
+        std::string one;
+        JsonWriter(one).String(s);
+        CHECK(one == Json(s).dump(-1, ' ', false, Json::error_handler_t::replace));
+    }
+}
+
+TEST_CASE("the written server view: sorted metadata, escapes, tags from 2.26") {
+    auto inst = Active();
+    inst.mutable_metadata()->clear();
+    (*inst.mutable_metadata())["b"] = "2";
+    (*inst.mutable_metadata())["a"] = "quote\"";
+    for (auto v : {ApiVersion{2, 1}, ApiVersion{2, 47}, ApiVersion{2, 73}, ApiVersion{2, 90}, kMaxApiVersion}) {
+        RequestAt r(v);
+        ServerViewExtras extras;
+        extras.extended_attrs = true;
+        extras.tags = {"x", "y"};
+        extras.server_groups = std::vector<std::string>{"g"};
+        std::string text;
+        JsonWriter w(text);
+        WriteServerDetail(w, r.req, inst, extras);
+        auto written = Json::parse(text);
+        CHECK(written["metadata"] == Json{{"a", "quote\""}, {"b", "2"}});
+        CHECK(written["id"] == inst.uuid());
+        CHECK(written.contains("tags") == r.req.AtLeast(2, 26));
+        CHECK(text.find("\"metadata\":{\"a\":\"quote\\\"\",\"b\":\"2\"}") != std::string::npos);
+    }
+}

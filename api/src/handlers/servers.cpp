@@ -434,7 +434,12 @@ ApiResponse ListServers(ComputeApi& api, ApiRequest& req, bool detail) {
     query.tags = detail && req.AtLeast(2, 26);
     auto servers = nova::api::ListServers(api, query);
 
-    Json list = Json::array();
+    // The page is written straight into the answer's text (no Json tree of 1000 servers).
+    std::string text;
+    text.reserve(64 + servers.size() * (detail ? 1536 : 256));
+    JsonWriter w(text);
+    w.BeginObject();
+    w.Key("servers").BeginArray();
     std::map<std::string, std::string> host_status_cache;
     struct ViewPolicies {
         bool extended_attrs, flavor_extra_specs, host_status, host_status_unknown;
@@ -443,7 +448,20 @@ ApiResponse ListServers(ComputeApi& api, ApiRequest& req, bool detail) {
     for (const auto& s : servers) {
         const auto* inst = &s.instance;
         if (!detail) {
-            list.push_back(ServerBasicView(req, *inst));
+            w.BeginObject();
+            w.Key("id").String(inst->uuid());
+            w.Key("name").String(inst->display_name());
+            w.Key("links").BeginArray();
+            w.BeginObject();
+            w.Key("rel").String("self");
+            w.Key("href").String(req.links.Self("servers", inst->uuid()));
+            w.EndObject();
+            w.BeginObject();
+            w.Key("rel").String("bookmark");
+            w.Key("href").String(req.links.Bookmark("servers", inst->uuid()));
+            w.EndObject();
+            w.EndArray();
+            w.EndObject();
             continue;
         }
         // The policies' answers depend on the target's project only: asked once per project.
@@ -471,21 +489,22 @@ ApiResponse ListServers(ComputeApi& api, ApiRequest& req, bool detail) {
                 if (full || status == "UNKNOWN") extras.host_status = status;
             }
         }
-        list.push_back(ServerDetailView(req, *inst, extras)["server"]);
+        WriteServerDetail(w, req, *inst, extras);
     }
-    Json body = {{"servers", list}};
+    w.EndArray();
     if (!servers.empty()) {
         if (auto next = req.links.NextLinks(detail ? "servers/detail" : "servers", servers.size(),
                                             servers.back().instance.uuid())) {
-            body["servers_links"] = *next;
+            w.Key("servers_links").Raw(next->dump(-1, ' ', false, Json::error_handler_t::replace));
         }
     }
-    return ApiResponse::Ok(std::move(body));
+    w.EndObject();
+    return ApiResponse::OkJsonText(std::move(text));
 }
 
 // --- show, create ----------------------------------------------------------------------------
 
-Json ShowView(ComputeApi& api, ApiRequest& req, const Server& s, bool server_groups) {
+ServerViewExtras ShowExtras(ComputeApi& api, ApiRequest& req, const Server& s, bool server_groups) {
     ServerViewExtras extras;
     Json target = {{"project_id", s.instance.project_id()}};
     extras.extended_attrs = req.Can("os_compute_api:os-extended-server-attributes", target);
@@ -512,7 +531,11 @@ Json ShowView(ComputeApi& api, ApiRequest& req, const Server& s, bool server_gro
         } catch (const InstanceGroupNotFound&) {
         }
     }
-    return ServerDetailView(req, s.instance, extras);
+    return extras;
+}
+
+Json ShowView(ComputeApi& api, ApiRequest& req, const Server& s, bool server_groups) {
+    return ServerDetailView(req, s.instance, ShowExtras(api, req, s, server_groups));
 }
 
 // Nova's parse_availability_zone: "az", "az:host", "az:host:node", "az::node".
@@ -704,9 +727,16 @@ void RegisterServers(RouteTable& routes, HandlerDeps& deps) {
                 .handler = [api](ApiRequest& req) { return ListServers(*api, req, true); }});
     routes.Add({.method = "GET", .path = "/servers/{server_id}",
                 .handler = [api](ApiRequest& req) {
-                    auto s = api->Get(req.context, req.params.Get("server_id"));
+                    auto s = api->GetForView(req.context, req.params.Get("server_id"));
                     req.Authorize("os_compute_api:servers:show", {{"project_id", s.instance.project_id()}});
-                    return ApiResponse::Ok(ShowView(*api, req, s, true));
+                    std::string text;
+                    text.reserve(2048);
+                    JsonWriter w(text);
+                    w.BeginObject();
+                    w.Key("server");
+                    WriteServerDetail(w, req, s.instance, ShowExtras(*api, req, s, true));
+                    w.EndObject();
+                    return ApiResponse::OkJsonText(std::move(text));
                 }});
     routes.Add({.method = "PUT", .path = "/servers/{server_id}",
                 .body_schemas = {Versions(UpdateSchema({2, 1}), {2, 1}, {2, 18}), Versions(UpdateSchema({2, 19}), {2, 19}, {2, 89}),

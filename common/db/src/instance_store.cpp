@@ -1,5 +1,7 @@
 #include "nova/db/instance_store.hpp"
 
+#include <algorithm>
+#include <cstdlib>
 #include <map>
 
 #include "nova/common/error.hpp"
@@ -50,13 +52,25 @@ class InstanceStore::Impl {
 public:
     Pool& pool() { return pool_; }
 
+    // The table mappings are built once (a store is made per request).
+    struct Tables {
+        ObjectTable instances{"instances", *objects::Instance::descriptor(), kInstanceColumns};
+        ObjectTable extra{"instance_extra", *objects::Instance::descriptor(), kExtraColumns};
+        ObjectTable faults{"instance_faults", *objects::InstanceFault::descriptor(), kFaultColumns};
+        ObjectTable caches{"instance_info_caches", *objects::InstanceInfoCache::descriptor(), kInfoCacheColumns};
+    };
+    static const Tables& SharedTables() {
+        static const Tables tables;
+        return tables;
+    }
+
     Impl(Pool& pool, const Clock& clock)
         : pool_(pool),
           clock_(clock),
-          instances_("instances", *objects::Instance::descriptor(), kInstanceColumns),
-          extra_("instance_extra", *objects::Instance::descriptor(), kExtraColumns),
-          faults_("instance_faults", *objects::InstanceFault::descriptor(), kFaultColumns),
-          caches_("instance_info_caches", *objects::InstanceInfoCache::descriptor(), kInfoCacheColumns) {}
+          instances_(SharedTables().instances),
+          extra_(SharedTables().extra),
+          faults_(SharedTables().faults),
+          caches_(SharedTables().caches) {}
 
     void Create(objects::Instance& inst) {
         if (inst.has_id()) {
@@ -94,11 +108,18 @@ public:
     // joined with its extra, info cache and latest fault, then its metadata and system
     // metadata together (correlated aggregates cost MariaDB far more than a UNION). `where`
     // names the instance columns as `i`.`column`.
-    objects::Instance GetOne(std::string_view where, const Params& params) {
-        static const std::string select =
-            "SELECT " + instances_.SelectList("`i`") + ", " + extra_.SelectList("`x`", "x__") +
+    //
+    // With `uuid` (the instance's uuid, when the caller knows it) it is one statement and one
+    // round trip, without a transaction: the row and the metadata rows UNION ALL'd (`part` 0
+    // is the instance, 1 and 2 its metadata and system metadata items, their other columns
+    // NULL). `where` then names one row (LIMIT 1 at most).
+    objects::Instance GetOne(std::string_view where, const Params& params,
+                             const std::optional<std::string>& uuid = std::nullopt) {
+        static const std::string columns =
+            instances_.SelectList("`i`") + ", " + extra_.SelectList("`x`", "x__") +
             ", `x`.`id` AS `x_row`, `x`.`flavor` AS `x_flavor`, " + caches_.SelectList("`c`", "c__") + ", " +
-            faults_.SelectList("`f`", "f__") +
+            faults_.SelectList("`f`", "f__");
+        static const std::string from =
             " FROM `instances` `i`"
             // instance_extra and instance_info_caches hold one row per instance uuid.
             " LEFT JOIN `instance_extra` `x` ON `x`.`instance_uuid` = `i`.`uuid`"
@@ -107,43 +128,82 @@ public:
             " (SELECT `ff`.`id` FROM `instance_faults` `ff` WHERE `ff`.`instance_uuid` = `i`.`uuid`"
             " AND `ff`.`deleted` = 0 ORDER BY `ff`.`created_at` DESC, `ff`.`id` DESC LIMIT 1)"
             " WHERE ";
+        static const std::string select = "SELECT " + columns + from;
         static const std::string dicts =
             "SELECT 'metadata' AS `field`, `key`, `value` FROM `instance_metadata`"
             " WHERE `instance_uuid` = ? AND `deleted` = 0"
             " UNION ALL SELECT 'system_metadata', `key`, `value` FROM `instance_system_metadata`"
             " WHERE `instance_uuid` = ? AND `deleted` = 0";
+        // The metadata parts: as many NULLs as the instance part has columns.
+        static const std::string nulls = [] {
+            std::string out;
+            for (std::size_t i = 0, n = ColumnCount(columns); i < n; ++i) out += "NULL, ";
+            return out;
+        }();
+        if (uuid) {
+            const std::string sql = "(SELECT 0 AS `part`, " + columns +
+                                    ", NULL AS `d_key`, NULL AS `d_value`" + from + std::string(where) +
+                                    ") UNION ALL (SELECT 1, " + nulls + "`key`, `value` FROM `instance_metadata`"
+                                    " WHERE `instance_uuid` = ? AND `deleted` = 0)"
+                                    " UNION ALL (SELECT 2, " + nulls + "`key`, `value` FROM"
+                                    " `instance_system_metadata` WHERE `instance_uuid` = ? AND `deleted` = 0)";
+            Params all = params;
+            all.emplace_back(*uuid);
+            all.emplace_back(*uuid);
+            auto rows = pool_.Read([&](Session& s) { return s.Query(sql, all); });
+            const Row* row = nullptr;
+            for (const auto& r : rows) {
+                if (r.String("part") == "0") row = &r;
+            }
+            if (row == nullptr) throw InstanceNotFound({{"instance_id", Describe(params)}});
+            auto inst = FromJoinedRow(*row);
+            for (const auto& r : rows) {
+                const auto& part = r.String("part");
+                if (part == "0") continue;
+                auto value = r.OptString("d_value");
+                SetDictItem(inst, part == "1" ? "metadata" : "system_metadata", r.String("d_key"),
+                            value ? Json(*value) : Json());
+            }
+            objects::ResetChanges(inst, true);
+            return inst;
+        }
         return pool_.Transaction([&](Session& s) {
             auto rows = s.Query(select + std::string(where), params);
             if (rows.empty()) throw InstanceNotFound({{"instance_id", Describe(params)}});
-            const auto& row = rows.front();
-            objects::Instance inst;
-            instances_.Load(row, inst);
-            if (!row.IsNull("x_row")) {
-                extra_.Load(detail::SubRow(row, "x__"), inst);
-                if (auto text = row.OptString("x_flavor")) LoadFlavors(*text, inst);
-            }
-            objects::SetEmpty(inst, "metadata");
-            objects::SetEmpty(inst, "system_metadata");
+            auto inst = FromJoinedRow(rows.front());
             for (const auto& item : s.Query(dicts, {inst.uuid(), inst.uuid()})) {
                 auto value = item.OptString("value");
                 SetDictItem(inst, item.String("field") == "metadata" ? "metadata" : "system_metadata",
                             item.String("key"), value ? Json(*value) : Json());
             }
-            objects::SetNull(inst, "info_cache");
-            if (!row.IsNull("c__instance_uuid")) {
-                objects::InstanceInfoCache cache;
-                caches_.Load(detail::SubRow(row, "c__"), cache);
-                *inst.mutable_info_cache() = std::move(cache);
-            }
-            objects::SetNull(inst, "fault");
-            if (!row.IsNull("f__id")) {
-                objects::InstanceFault fault;
-                faults_.Load(detail::SubRow(row, "f__"), fault);
-                *inst.mutable_fault() = std::move(fault);
-            }
             objects::ResetChanges(inst, true);
             return inst;
         });
+    }
+
+    // The instance of GetOne's joined row, its metadata and system metadata empty.
+    objects::Instance FromJoinedRow(const Row& row) const {
+        objects::Instance inst;
+        instances_.Load(row, inst);
+        if (!row.IsNull("x_row")) {
+            extra_.Load(detail::SubRow(row, "x__"), inst);
+            if (auto text = row.OptString("x_flavor")) LoadFlavors(*text, inst);
+        }
+        objects::SetEmpty(inst, "metadata");
+        objects::SetEmpty(inst, "system_metadata");
+        objects::SetNull(inst, "info_cache");
+        if (!row.IsNull("c__instance_uuid")) {
+            objects::InstanceInfoCache cache;
+            caches_.Load(detail::SubRow(row, "c__"), cache);
+            *inst.mutable_info_cache() = std::move(cache);
+        }
+        objects::SetNull(inst, "fault");
+        if (!row.IsNull("f__id")) {
+            objects::InstanceFault fault;
+            faults_.Load(detail::SubRow(row, "f__"), fault);
+            *inst.mutable_fault() = std::move(fault);
+        }
+        return inst;
     }
 
     std::vector<objects::Instance> GetMany(const std::string& where, const Params& params, bool track_changes = true) {
@@ -282,6 +342,12 @@ public:
     }
 
 private:
+    // The number of columns of a select list (its top-level commas; the lists here have no
+    // commas inside parentheses).
+    static std::size_t ColumnCount(const std::string& list) {
+        return static_cast<std::size_t>(std::count(list.begin(), list.end(), ',')) + 1;
+    }
+
     static std::string Describe(const Params& params) {
         if (params.empty()) return "";
         if (const auto* s = std::get_if<std::string>(&params.front())) return *s;
@@ -399,14 +465,15 @@ private:
     }
 
     // instance_extra.flavor: {"cur", "old", "new"} flavors as primitives.
-    static void LoadFlavors(const std::string& text, objects::Instance& inst) {
+    // `current_only`: the current flavor alone (what the views show).
+    static void LoadFlavors(const std::string& text, objects::Instance& inst, bool current_only = false) {
         auto flavors = Json::parse(text, nullptr, false);
         if (flavors.is_discarded()) {
             throw DBError({{"reason", "instance_extra.flavor holds malformed JSON"}});
         }
         for (auto [key, field] : {std::pair{"cur", "flavor"}, std::pair{"old", "old_flavor"},
                                   std::pair{"new", "new_flavor"}}) {
-            if (!flavors.contains(key)) continue;
+            if (!flavors.contains(key) || (current_only && std::string_view(key) != "cur")) continue;
             if (!flavors[key].is_null()) {
                 objects::FieldFromPrimitive(inst, field, flavors[key]);
             } else if (inst.GetDescriptor()->FindFieldByName(field)->options().GetExtension(objects::nullable)) {
@@ -422,6 +489,125 @@ private:
         if (value.is_null()) objects::SetNullKey(inst, field, key);
     }
 
+public:
+    objects::Instance GetForView(const std::string& uuid, const std::vector<std::string>& columns, bool read_deleted) {
+        std::string list;
+        for (const auto& c : columns) {
+            if (!instances_.Maps(c)) throw InvalidInput({{"reason", "not a column of instances: " + c}});
+            list += "`i`.`" + c + "`, ";
+        }
+        static const std::string fault_list = faults_.SelectList("`f`", "f__");
+        const std::string nulls = [&] {
+            std::string out;
+            for (std::size_t i = 0, n = columns.size() + 1 + ColumnCount(fault_list); i < n; ++i) out += "NULL, ";
+            return out;
+        }();
+        // The latest fault only where the view shows it (ERROR and DELETED servers).
+        const std::string sql =
+            "(SELECT 0 AS `part`, " + list + "`x`.`flavor` AS `x_flavor`, " + fault_list +
+            ", NULL AS `d_key`, NULL AS `d_value` FROM `instances` `i`"
+            " LEFT JOIN `instance_extra` `x` ON `x`.`instance_uuid` = `i`.`uuid`"
+            " LEFT JOIN `instance_faults` `f` ON `i`.`vm_state` IN ('error', 'deleted') AND `f`.`id` ="
+            " (SELECT `ff`.`id` FROM `instance_faults` `ff` WHERE `ff`.`instance_uuid` = `i`.`uuid`"
+            " AND `ff`.`deleted` = 0 ORDER BY `ff`.`created_at` DESC, `ff`.`id` DESC LIMIT 1)" +
+            (read_deleted ? " WHERE `i`.`uuid` = ? ORDER BY `i`.`deleted` LIMIT 1)"
+                          : " WHERE `i`.`uuid` = ? AND `i`.`deleted` = 0)") +
+            " UNION ALL (SELECT 1, " + nulls + "`key`, `value` FROM `instance_metadata`"
+            " WHERE `instance_uuid` = ? AND `deleted` = 0)"
+            " UNION ALL (SELECT 2, " + nulls + "`key`, `value` FROM `instance_system_metadata`"
+            " WHERE `instance_uuid` = ? AND `deleted` = 0 AND `key` = 'locked_reason')";
+        auto rows = pool_.Read([&](Session& s) { return s.Query(sql, {uuid, uuid, uuid}); });
+        const Row* row = nullptr;
+        for (const auto& r : rows) {
+            if (*r.value(0) == "0") row = &r;
+        }
+        if (row == nullptr) throw InstanceNotFound({{"instance_id", uuid}});
+        objects::Instance inst;
+        instances_.Load(*row, inst);
+        if (auto text = row->OptString("x_flavor")) LoadFlavors(*text, inst, true);
+        objects::SetEmpty(inst, "metadata");
+        objects::SetEmpty(inst, "system_metadata");
+        objects::SetNull(inst, "fault");
+        if (!row->IsNull("f__id")) {
+            objects::InstanceFault fault;
+            faults_.Load(detail::SubRow(*row, "f__"), fault);
+            *inst.mutable_fault() = std::move(fault);
+        }
+        const std::size_t key = row->columns().size() - 2;  // d_key, d_value
+        for (const auto& r : rows) {
+            const auto& part = *r.value(0);
+            if (part == "0") continue;
+            const auto& value = r.value(key + 1);
+            SetDictItem(inst, part == "1" ? "metadata" : "system_metadata", *r.value(key),
+                        value ? Json(*value) : Json());
+        }
+        return inst;
+    }
+
+public:
+    void LoadViewRelated(const std::vector<objects::Instance*>& list, const std::set<std::string>& with_fault) {
+        if (list.empty()) return;
+        std::map<std::string_view, objects::Instance*> by_uuid;
+        Params uuids;
+        uuids.reserve(list.size());
+        for (auto* inst : list) {
+            by_uuid[inst->uuid()] = inst;
+            uuids.emplace_back(inst->uuid());
+            objects::SetEmpty(*inst, "metadata");
+            objects::SetEmpty(*inst, "system_metadata");
+        }
+        const std::string in = " IN (" + Placeholders(uuids.size()) + ")";
+        // `part` f: instance_extra's flavors (every row of the uuid, deleted ones too, the
+        // newest id wins: the list may show deleted servers); m: metadata; s: locked_reason.
+        const std::string sql =
+            "SELECT 'f' AS `part`, `instance_uuid`, `id`, NULL AS `k`, `flavor` AS `v` FROM `instance_extra`"
+            " WHERE `instance_uuid`" + in +
+            " UNION ALL SELECT 'm', `instance_uuid`, `id`, `key`, `value` FROM `instance_metadata`"
+            " WHERE `deleted` = 0 AND `instance_uuid`" + in +
+            " UNION ALL SELECT 's', `instance_uuid`, `id`, `key`, `value` FROM `instance_system_metadata`"
+            " WHERE `deleted` = 0 AND `key` = 'locked_reason' AND `instance_uuid`" + in;
+        Params params;
+        params.reserve(uuids.size() * 3);
+        for (int i = 0; i < 3; ++i) params.insert(params.end(), uuids.begin(), uuids.end());
+        auto rows = pool_.Read([&](Session& s) { return s.Query(sql, params); });
+        std::map<std::string_view, std::pair<std::int64_t, const std::string*>> flavors;  // uuid -> newest row
+        for (const auto& row : rows) {
+            // Columns by position: part, instance_uuid, id, k, v.
+            const auto& part = *row.value(0);
+            auto it = by_uuid.find(*row.value(1));
+            if (it == by_uuid.end()) continue;
+            const auto& value = row.value(4);
+            if (part == "f") {
+                auto id = std::strtoll(row.value(2)->c_str(), nullptr, 10);
+                auto& newest = flavors[it->first];
+                if (value && (newest.second == nullptr || id > newest.first)) newest = {id, &*value};
+            } else {
+                SetDictItem(*it->second, part == "m" ? "metadata" : "system_metadata", *row.value(3),
+                            value ? Json(*value) : Json());
+            }
+        }
+        for (const auto& [uuid, newest] : flavors) {
+            auto parsed = Json::parse(*newest.second, nullptr, false);
+            if (parsed.is_discarded()) throw DBError({{"reason", "instance_extra.flavor holds malformed JSON"}});
+            auto cur = parsed.find("cur");
+            if (cur != parsed.end() && !cur->is_null()) objects::FieldFromPrimitive(*by_uuid.at(uuid), "flavor", *cur);
+        }
+        for (auto* inst : list) objects::SetNull(*inst, "fault");
+        if (with_fault.empty()) return;
+        Params fault_uuids(with_fault.begin(), with_fault.end());
+        auto faults = pool_.Read([&](Session& s) {
+            return s.Query(faults_.Select("WHERE `deleted` = 0 AND `instance_uuid` IN (" +
+                                          Placeholders(fault_uuids.size()) + ") ORDER BY `created_at`, `id`"),
+                           fault_uuids);
+        });
+        for (auto& fault : detail::LoadAll<objects::InstanceFault>(faults_, faults)) {
+            if (auto it = by_uuid.find(fault.instance_uuid()); it != by_uuid.end()) {
+                *it->second->mutable_fault() = std::move(fault);  // newest wins
+            }
+        }
+    }
+
+private:
     // Extra, metadata, system metadata and the latest fault of each instance, a query each.
     void LoadRelated(Session& s, std::vector<objects::Instance>& list, bool track_changes = true) {
         if (list.empty()) return;
@@ -474,10 +660,10 @@ private:
 
     Pool& pool_;
     const Clock& clock_;
-    ObjectTable instances_;
-    ObjectTable extra_;
-    ObjectTable faults_;
-    ObjectTable caches_;
+    const ObjectTable& instances_;
+    const ObjectTable& extra_;
+    const ObjectTable& faults_;
+    const ObjectTable& caches_;
 };
 
 InstanceStore::InstanceStore(Pool& cell, const Clock& clock)
@@ -489,7 +675,7 @@ void InstanceStore::Create(objects::Instance& instance) { impl_->Create(instance
 objects::Instance InstanceStore::GetByUuid(const std::string& uuid, bool read_deleted) {
     return impl_->GetOne(read_deleted ? "`i`.`uuid` = ? ORDER BY `i`.`deleted` LIMIT 1"
                                       : "`i`.`uuid` = ? AND `i`.`deleted` = 0",
-                         {uuid});
+                         {uuid}, uuid);
 }
 
 objects::Instance InstanceStore::GetById(std::int64_t id) {
@@ -520,6 +706,16 @@ std::vector<objects::Instance> InstanceStore::GetByFilters(const InstanceFilters
     Params params;
     auto where = Impl::WhereFor(filters, params);
     return impl_->GetMany(where, params, filters.track_changes);
+}
+
+objects::Instance InstanceStore::GetForView(const std::string& uuid, const std::vector<std::string>& columns,
+                                           bool read_deleted) {
+    return impl_->GetForView(uuid, columns, read_deleted);
+}
+
+void InstanceStore::LoadViewRelated(const std::vector<objects::Instance*>& instances,
+                                    const std::set<std::string>& with_fault) {
+    impl_->LoadViewRelated(instances, with_fault);
 }
 
 InstanceStore::Usage InstanceStore::CountUsage(const std::string& project_id,

@@ -43,18 +43,24 @@ sql::Driver& Driver() {
 
 class MysqlSession final : public Session {
 public:
-    explicit MysqlSession(std::unique_ptr<sql::Connection> conn)
-        : conn_(std::move(conn)), born_(MonoClock::now()) {}
+    MysqlSession(std::unique_ptr<sql::Connection> conn, bool autocommit)
+        : conn_(std::move(conn)), born_(MonoClock::now()), autocommit_(autocommit) {}
 
     Rows Query(std::string_view text, const Params& params) override {
         return Guarded("query", [&] {
-            auto& stmt = Prepare(text, params);
-            std::unique_ptr<sql::ResultSet> rs(stmt.executeQuery());
-            auto* meta = rs->getMetaData();
-            auto columns = std::make_shared<std::vector<std::string>>();
-            const unsigned count = meta->getColumnCount();
-            for (unsigned i = 1; i <= count; ++i) columns->push_back(meta->getColumnLabel(i));
+            auto& cached = Prepare(text, params);
+            std::unique_ptr<sql::ResultSet> rs(cached.statement->executeQuery());
+            if (!cached.columns) {
+                // A prepared statement's result columns do not change: read their labels once.
+                auto* meta = rs->getMetaData();
+                auto labels = std::make_shared<std::vector<std::string>>();
+                for (unsigned i = 1, n = meta->getColumnCount(); i <= n; ++i) labels->push_back(meta->getColumnLabel(i));
+                cached.columns = std::move(labels);
+            }
+            const auto& columns = cached.columns;
+            const auto count = static_cast<unsigned>(columns->size());
             Rows out;
+            out.rows.reserve(rs->rowsCount());
             while (rs->next()) {
                 std::vector<std::optional<std::string>> values;
                 values.reserve(count);
@@ -74,7 +80,7 @@ public:
 
     std::uint64_t Execute(std::string_view text, const Params& params) override {
         return Guarded("statement", [&] {
-            auto& stmt = Prepare(text, params);
+            auto& stmt = *Prepare(text, params).statement;
             return static_cast<std::uint64_t>(stmt.executeUpdate());
         });
     }
@@ -88,7 +94,7 @@ public:
     // restart test caught that).
     void Commit() { Execute("COMMIT", {}); }
     void Rollback() noexcept {
-        if (broken_) return;
+        if (broken_ || autocommit_) return;  // autocommit: nothing is left open
         try {
             Execute("ROLLBACK", {});
         } catch (const NovaError&) {
@@ -97,6 +103,14 @@ public:
     }
 
     bool broken() const { return broken_; }
+    bool autocommit() const { return autocommit_; }
+    // Switches the connection between transactions (BEGIN implied by the first statement,
+    // COMMIT sent) and autocommit (reads without a COMMIT round trip).
+    void SetAutocommit(bool on) {
+        if (on == autocommit_) return;
+        Guarded("statement", [&] { conn_->setAutoCommit(on); });
+        autocommit_ = on;
+    }
     MonoClock::duration age() const { return MonoClock::now() - born_; }
 
 private:
@@ -112,18 +126,23 @@ private:
         }
     }
 
-    sql::PreparedStatement& Prepare(std::string_view text, const Params& params) {
-        auto key = std::string(text);
-        auto it = statements_.find(key);
+    // A prepared statement and, once it has run as a query, its result's column labels.
+    struct Statement {
+        std::unique_ptr<sql::PreparedStatement> statement;
+        std::shared_ptr<const std::vector<std::string>> columns;
+    };
+
+    Statement& Prepare(std::string_view text, const Params& params) {
+        auto it = statements_.find(text);
         if (it == statements_.end()) {
             // SQL texts come from the code (never from values), but UPDATEs name the changed
             // columns, so bound the cache anyway.
             if (statements_.size() >= kMaxCachedStatements) statements_.clear();
-            it = statements_.emplace(key, std::unique_ptr<sql::PreparedStatement>(
-                                              conn_->prepareStatement(key)))
-                     .first;
+            auto key = std::string(text);
+            Statement prepared{std::unique_ptr<sql::PreparedStatement>(conn_->prepareStatement(key)), nullptr};
+            it = statements_.emplace(std::move(key), std::move(prepared)).first;
         }
-        auto& stmt = *it->second;
+        auto& stmt = *it->second.statement;
         stmt.clearParameters();
         for (std::size_t i = 0; i < params.size(); ++i) {
             const auto index = static_cast<unsigned>(i + 1);
@@ -146,12 +165,13 @@ private:
                 },
                 params[i]);
         }
-        return stmt;
+        return it->second;
     }
 
     std::unique_ptr<sql::Connection> conn_;
-    std::map<std::string, std::unique_ptr<sql::PreparedStatement>> statements_;
+    std::map<std::string, Statement, std::less<>> statements_;
     MonoTime born_;
+    bool autocommit_ = false;
     bool broken_ = false;
 };
 
@@ -163,24 +183,33 @@ public:
     ~MysqlPool() override {
         std::lock_guard lock(mu_);
         idle_.clear();
+        idle_autocommit_.clear();
     }
 
     PoolStats Stats() const override {
         std::lock_guard lock(mu_);
         PoolStats s = stats_;
         s.open = open_;
-        s.idle = static_cast<int>(idle_.size());
+        s.idle = static_cast<int>(idle_.size() + idle_autocommit_.size());
         return s;
     }
     const DbUrl& url() const override { return url_; }
 
 protected:
     void RunTransaction(const std::function<void(Session&)>& fn, Deadline deadline) override {
+        Run(fn, deadline, false);
+    }
+    void RunRead(const std::function<void(Session&)>& fn, Deadline deadline) override {
+        Run(fn, deadline, true);
+    }
+
+private:
+    void Run(const std::function<void(Session&)>& fn, Deadline deadline, bool autocommit) {
         int attempt = 0;
         auto interval = std::chrono::duration<double>(options_.db_retry_interval);
         for (;;) {
             try {
-                Attempt(fn, deadline);
+                Attempt(fn, deadline, autocommit);
                 return;
             } catch (const NovaError& e) {
                 const bool retryable = e.IsA("DBDeadlock") || e.IsA("DBConnectionError");
@@ -213,13 +242,13 @@ protected:
         }
     }
 
-private:
-    void Attempt(const std::function<void(Session&)>& fn, Deadline deadline) {
-        auto session = Checkout(deadline);
+    void Attempt(const std::function<void(Session&)>& fn, Deadline deadline, bool autocommit) {
+        auto session = Checkout(deadline, autocommit);
         bool committed = false;
         try {
+            session->SetAutocommit(autocommit);
             fn(*session);
-            session->Commit();
+            if (!autocommit) session->Commit();
             committed = true;
         } catch (...) {
             if (!committed) session->Rollback();
@@ -229,26 +258,25 @@ private:
         Checkin(std::move(session));
     }
 
-    std::unique_ptr<MysqlSession> Checkout(Deadline deadline) {
+    // An idle connection of the asked mode if there is one, else a new one, else an idle one
+    // of the other mode (the caller switches it).
+    std::unique_ptr<MysqlSession> Checkout(Deadline deadline, bool autocommit) {
         std::unique_lock lock(mu_);
         const int limit = options_.max_pool_size + options_.max_overflow;
         auto give_up = MonoClock::now() + std::chrono::seconds(options_.pool_timeout);
         if (!deadline.IsNever()) give_up = std::min(give_up, deadline.time_point());
         bool waited = false;
         for (;;) {
-            while (!idle_.empty()) {
-                auto s = std::move(idle_.back());
-                idle_.pop_back();
-                if (s->age() < std::chrono::seconds(options_.connection_recycle_time)) return s;
-                --open_;  // recycled: closed here, a new one is opened below
-            }
+            if (auto s = TakeIdle(autocommit)) return s;
             if (open_ < limit) break;
+            if (auto s = TakeIdle(!autocommit)) return s;
+            if (open_ < limit) break;  // the other mode's idle ones were all recycled
             if (!waited) {
                 ++stats_.waits;
                 waited = true;
             }
             if (free_.wait_until(lock, give_up) == std::cv_status::timeout && idle_.empty() &&
-                open_ >= limit) {
+                idle_autocommit_.empty() && open_ >= limit) {
                 throw DBConnectionError(
                     {{"reason", "QueuePool limit of size " + std::to_string(options_.max_pool_size) +
                                     " overflow " + std::to_string(options_.max_overflow) +
@@ -259,7 +287,7 @@ private:
         ++open_;
         lock.unlock();
         try {
-            return Connect();
+            return Connect(autocommit);
         } catch (...) {
             lock.lock();
             --open_;
@@ -274,17 +302,30 @@ private:
             // The server went away: every idle connection is as dead as this one (a restart
             // or failover), so drop them all rather than fail once per connection.
             ++stats_.reconnects;
-            open_ -= 1 + static_cast<int>(idle_.size());
+            open_ -= 1 + static_cast<int>(idle_.size() + idle_autocommit_.size());
             idle_.clear();
-        } else if (static_cast<int>(idle_.size()) < options_.max_pool_size) {
-            idle_.push_back(std::move(session));
+            idle_autocommit_.clear();
+        } else if (static_cast<int>(idle_.size() + idle_autocommit_.size()) < options_.max_pool_size) {
+            (session->autocommit() ? idle_autocommit_ : idle_).push_back(std::move(session));
         } else {
             --open_;  // overflow connection: closed when returned
         }
         free_.notify_one();
     }
 
-    std::unique_ptr<MysqlSession> Connect() {
+    // Under mu_. Recycles (closes) the idle connections older than connection_recycle_time.
+    std::unique_ptr<MysqlSession> TakeIdle(bool autocommit) {
+        auto& idle = autocommit ? idle_autocommit_ : idle_;
+        while (!idle.empty()) {
+            auto s = std::move(idle.back());
+            idle.pop_back();
+            if (s->age() < std::chrono::seconds(options_.connection_recycle_time)) return s;
+            --open_;  // recycled: closed here
+        }
+        return nullptr;
+    }
+
+    std::unique_ptr<MysqlSession> Connect(bool autocommit) {
         sql::ConnectOptionsMap opts;
         if (!url_.unix_socket.empty()) {
             opts["hostName"] = sql::SQLString("unix://" + url_.unix_socket);
@@ -310,7 +351,7 @@ private:
         std::unique_ptr<sql::Connection> conn;
         try {
             conn.reset(Driver().connect(opts));
-            conn->setAutoCommit(false);
+            conn->setAutoCommit(autocommit);
             // oslo.db's default mysql_sql_mode: bad values are errors, never truncated.
             std::unique_ptr<sql::PreparedStatement> mode(
                 conn->prepareStatement("SET SESSION sql_mode = 'TRADITIONAL'"));
@@ -318,14 +359,15 @@ private:
         } catch (const sql::SQLException& e) {
             detail::Rethrow(e, "connect to " + url_.Redacted());
         }
-        return std::make_unique<MysqlSession>(std::move(conn));
+        return std::make_unique<MysqlSession>(std::move(conn), autocommit);
     }
 
     const conf::DatabaseOptions options_;
     const DbUrl url_;
     mutable std::mutex mu_;
     std::condition_variable free_;
-    std::vector<std::unique_ptr<MysqlSession>> idle_;
+    std::vector<std::unique_ptr<MysqlSession>> idle_;             // for transactions
+    std::vector<std::unique_ptr<MysqlSession>> idle_autocommit_;  // for reads
     int open_ = 0;
     PoolStats stats_;
 };
@@ -342,7 +384,7 @@ std::unique_ptr<Pool> Pool::Create(const conf::DatabaseOptions& options,
 }
 
 Rows Pool::Query(std::string_view sql, const Params& params, Deadline deadline) {
-    return Transaction([&](Session& s) { return s.Query(sql, params); }, deadline);
+    return Read([&](Session& s) { return s.Query(sql, params); }, deadline);
 }
 
 std::uint64_t Pool::Execute(std::string_view sql, const Params& params, Deadline deadline) {

@@ -1,6 +1,8 @@
 #include "object_table.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdlib>
 #include <iterator>
 
 #include <google/protobuf/timestamp.pb.h>
@@ -63,6 +65,7 @@ ObjectTable::ObjectTable(std::string table, const objects::Descriptor& type,
         columns_.emplace_back(f, m.column);
         if (m.column == "updated_at") has_updated_at_ = true;
     }
+    for (std::size_t i = 0; i < columns_.size(); ++i) by_field_.emplace(columns_[i].first->name(), i);
 }
 
 bool ObjectTable::Maps(std::string_view field) const {
@@ -223,39 +226,62 @@ std::uint64_t ObjectTable::Update(Session& s, Message& object, const std::set<st
 
 void ObjectTable::Load(const Row& row, Message& object) const {
     const auto* r = object.GetReflection();
-    for (const auto& [f, column] : columns_) {
+    const auto& names = row.columns();
+    // Each column of the row once (a loaded row's columns are the mapped fields, in order).
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        auto found = by_field_.find(names[i]);
+        if (found == by_field_.end()) continue;
+        const auto* f = columns_[found->second].first;
+        const auto& column = columns_[found->second].second;
         const auto& name = f->name();
-        if (!row.Has(name)) continue;
-        if (row.IsNull(name)) {
+        const auto& value = row.value(i);
+        if (!value) {
             objects::Unset(object, name);
             if (f->options().GetExtension(objects::nullable)) objects::SetNull(object, name);
             continue;
         }
+        const std::string& text = *value;
         if (!IsPlain(*f)) {
-            auto json = Json::parse(row.String(name), nullptr, false);
+            auto json = Json::parse(text, nullptr, false);
             if (json.is_discarded()) {
                 throw DBError({{"reason", table_ + "." + column + " holds malformed JSON"}});
             }
             objects::FieldFromPrimitive(object, name, json);
             continue;
         }
+        auto integer = [&] {
+            std::int64_t out = 0;
+            auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+            if (ec != std::errc() || end != text.data() + text.size()) {
+                throw DBError({{"reason", "column '" + name + "' is not an integer"}});
+            }
+            return out;
+        };
         switch (f->cpp_type()) {
             case FieldDescriptor::CPPTYPE_STRING:
-                r->SetString(&object, f, row.String(name));
+                r->SetString(&object, f, text);
                 break;
             case FieldDescriptor::CPPTYPE_INT64:
-                r->SetInt64(&object, f, row.Int(name));
+                r->SetInt64(&object, f, integer());
                 break;
-            case FieldDescriptor::CPPTYPE_DOUBLE:
-                r->SetDouble(&object, f, row.Double(name));
+            case FieldDescriptor::CPPTYPE_DOUBLE: {
+                char* end = nullptr;
+                double d = std::strtod(text.c_str(), &end);
+                if (end == text.c_str() || *end != '\0') {
+                    throw DBError({{"reason", "column '" + name + "' is not a number"}});
+                }
+                r->SetDouble(&object, f, d);
                 break;
+            }
             case FieldDescriptor::CPPTYPE_BOOL:
-                r->SetBool(&object, f, row.Bool(name));  // also soft delete's deleted = id
+                r->SetBool(&object, f, integer() != 0);  // also soft delete's deleted = id
                 break;
-            case FieldDescriptor::CPPTYPE_MESSAGE:
-                SetTimestamp(*static_cast<google::protobuf::Timestamp*>(r->MutableMessage(&object, f)),
-                             row.Time(name));
+            case FieldDescriptor::CPPTYPE_MESSAGE: {
+                auto t = timeutil::Parse(text);
+                if (!t) throw DBError({{"reason", "column '" + name + "' is not a datetime"}});
+                SetTimestamp(*static_cast<google::protobuf::Timestamp*>(r->MutableMessage(&object, f)), *t);
                 break;
+            }
             default:
                 throw DBError({{"reason", "unsupported column type for " + f->full_name()}});
         }

@@ -6,6 +6,8 @@
 // every value is a bound parameter.
 #include <set>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -61,6 +63,9 @@ private:
     std::string table_;
     const objects::Descriptor& type_;
     std::vector<std::pair<const objects::FieldDescriptor*, std::string>> columns_;
+    // Field name (a loaded row's column label) -> index in columns_. The keys view the
+    // descriptors' names, which live as long as the program.
+    std::unordered_map<std::string_view, std::size_t> by_field_;
     bool has_updated_at_ = false;
 };
 

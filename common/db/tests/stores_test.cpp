@@ -162,6 +162,93 @@ TEST_CASE("an instance with every stored field round-trips through the cell data
     CHECK_THROWS_AS(store.Destroy(again), InstanceNotFound);
 }
 
+TEST_CASE("the views' reads: GetForView and LoadViewRelated read what the server view shows") {
+    ScratchDatabase db(ScratchDatabase::Schema::kMain);
+    InstanceStore store(db.pool(), db.clock());
+    auto make = [&](const std::string& vm_state) {
+        auto inst = Filled<objects::Instance>();
+        inst.set_uuid(GenerateUuid());
+        inst.set_locked_by("owner");
+        inst.set_access_ip_v4("192.0.2.10");
+        inst.set_access_ip_v6("2001:db8::10");
+        inst.set_vm_state(vm_state);
+        objects::SetNull(inst, "task_state");
+        for (const char* f : {"services", "security_groups", "pci_devices", "tags", "ec2_ids", "fault", "id",
+                              "created_at", "updated_at", "deleted_at", "deleted"}) {
+            objects::Unset(inst, f);
+        }
+        inst.mutable_info_cache()->set_instance_uuid(inst.uuid());
+        for (const char* f : {"created_at", "updated_at", "deleted_at", "deleted"}) {
+            objects::Unset(*inst.mutable_info_cache(), f);
+        }
+        inst.mutable_metadata()->clear();
+        (*inst.mutable_metadata())["role"] = "web";
+        (*inst.mutable_metadata())["tier"] = "front";
+        inst.mutable_system_metadata()->clear();
+        (*inst.mutable_system_metadata())["locked_reason"] = "maintenance";
+        (*inst.mutable_system_metadata())["image_os"] = "cirros";
+        store.Create(inst);
+        return inst;
+    };
+    auto active = make("active");
+    auto failed = make("error");
+    InstanceFaultStore faults(db.pool(), db.clock());
+    for (const auto* inst : {&active, &failed}) {
+        objects::InstanceFault fault;
+        fault.set_instance_uuid(inst->uuid());
+        fault.set_code(500);
+        fault.set_message("boom");
+        fault.set_host("h1");
+        faults.Create(fault);
+    }
+    const std::vector<std::string> columns = {"id", "uuid", "display_name", "vm_state", "host", "created_at", "locked",
+                                              "deleted", "hidden"};
+
+    auto shown = store.GetForView(active.uuid(), columns);
+    CHECK(shown.uuid() == active.uuid());
+    CHECK(shown.id() == active.id());
+    CHECK(shown.display_name() == active.display_name());
+    CHECK(shown.host() == active.host());
+    CHECK(shown.has_created_at());
+    CHECK_FALSE(shown.has_memory_mb());  // not asked for
+    CHECK(shown.flavor().flavorid() == active.flavor().flavorid());
+    CHECK(shown.flavor().memory_mb() == active.flavor().memory_mb());
+    CHECK_FALSE(shown.has_old_flavor());
+    CHECK_FALSE(shown.has_numa_topology());
+    CHECK(shown.metadata().size() == 2);
+    CHECK(shown.metadata().at("tier") == "front");
+    CHECK(shown.system_metadata().size() == 1);  // locked_reason only
+    CHECK(shown.system_metadata().at("locked_reason") == "maintenance");
+    CHECK(objects::IsNull(shown, "fault"));  // not shown for an ACTIVE server
+    auto broken = store.GetForView(failed.uuid(), columns);
+    CHECK(broken.fault().message() == "boom");
+    CHECK_THROWS_AS(store.GetForView(GenerateUuid(), columns), InstanceNotFound);
+    CHECK_THROWS_AS(store.GetForView(active.uuid(), {"uuid", "no_such_column"}), InvalidInput);
+
+    // A list page: the rows' columns are the caller's; the rest comes in one statement.
+    objects::Instance a, b;
+    a.set_uuid(active.uuid());
+    b.set_uuid(failed.uuid());
+    store.LoadViewRelated({&a, &b}, {failed.uuid()});
+    CHECK(a.flavor().flavorid() == active.flavor().flavorid());
+    CHECK(b.flavor().flavorid() == failed.flavor().flavorid());
+    CHECK(a.metadata().at("role") == "web");
+    CHECK(a.system_metadata().size() == 1);
+    CHECK(b.system_metadata().at("locked_reason") == "maintenance");
+    CHECK(objects::IsNull(a, "fault"));
+    CHECK(b.fault().message() == "boom");
+
+    // Deleted servers (changes-since lists) keep their flavor; their metadata rows are gone.
+    store.Destroy(active);
+    CHECK_THROWS_AS(store.GetForView(active.uuid(), columns), InstanceNotFound);
+    CHECK(store.GetForView(active.uuid(), columns, true).deleted());
+    objects::Instance gone;
+    gone.set_uuid(active.uuid());
+    store.LoadViewRelated({&gone}, {});
+    CHECK(gone.flavor().flavorid() == active.flavor().flavorid());
+    CHECK(gone.metadata().empty());
+}
+
 TEST_CASE("services, compute nodes and migrations round-trip") {
     ScratchDatabase db(ScratchDatabase::Schema::kMain);
     ServiceStore services(db.pool(), db.clock());

@@ -69,10 +69,14 @@ struct ApiResponse {
     int status = 200;
     std::optional<Json> body;
     HeaderList headers;
+    // A body already written as JSON text (large views written straight into the answer),
+    // sent instead of `body`.
+    std::optional<std::string> json_text = std::nullopt;
 
-    static ApiResponse Ok(Json body) { return {200, std::move(body), {}}; }
+    static ApiResponse Ok(Json body) { return {200, std::move(body), {}, std::nullopt}; }
+    static ApiResponse OkJsonText(std::string json) { return {200, std::nullopt, {}, std::move(json)}; }
     static ApiResponse WithStatus(int status, std::optional<Json> body = std::nullopt) {
-        return {status, std::move(body), {}};
+        return {status, std::move(body), {}, std::nullopt};
     }
 };
 

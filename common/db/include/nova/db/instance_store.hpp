@@ -4,6 +4,7 @@
 // the latest fault.
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,23 @@ public:
     std::vector<objects::Instance> GetByHostAndNode(const std::string& host, const std::string& node);
     // Newest first (created_at, then id, descending), as Nova sorts by default.
     std::vector<objects::Instance> GetByFilters(const InstanceFilters& filters);
+
+    // One instance as the API's server views show it (GET /servers/{id}), in one statement
+    // and no transaction: the `instances` columns named in `columns`, the current flavor, the
+    // metadata, the `locked_reason` system metadata item, and the latest fault when vm_state
+    // is error or deleted. Nothing else of instance_extra is read, no info cache, and no
+    // change-tracking baseline is kept (not for Save()). Throws InstanceNotFound as
+    // GetByUuid; InvalidInput for a name that is not a column of `instances`.
+    objects::Instance GetForView(const std::string& uuid, const std::vector<std::string>& columns,
+                                 bool read_deleted = false);
+
+    // What the API's server views show beyond the `instances` columns, for instances whose
+    // columns the caller has read already (a list page): the current flavor, the metadata,
+    // the `locked_reason` system metadata item, and the latest fault of those named in
+    // `with_fault` (the view shows it for ERROR and DELETED servers only). One statement
+    // (two with faults) and no transaction; nothing else of instance_extra is parsed and the
+    // objects keep no change-tracking baseline (not for Save()).
+    void LoadViewRelated(const std::vector<objects::Instance*>& instances, const std::set<std::string>& with_fault);
 
     // What a project (and optionally one of its users) holds in this cell, for quotas:
     // live instances, their vcpus and memory_mb, counted in SQL as Nova's

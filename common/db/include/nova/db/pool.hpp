@@ -14,6 +14,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -58,9 +59,26 @@ public:
         }
     }
 
-    // A single statement, in its own transaction (retried).
+    // Runs fn(Session&) on a connection in autocommit mode: each statement is its own
+    // transaction and no COMMIT round trip follows. For reads whose statements need not see
+    // one snapshot (one statement, or statements that are each consistent on their own).
+    // Retried as Transaction is; fn must not write.
+    template <class F>
+    auto Read(F&& fn, Deadline deadline = Deadline::Never()) -> std::invoke_result_t<F&, Session&> {
+        using R = std::invoke_result_t<F&, Session&>;
+        if constexpr (std::is_void_v<R>) {
+            RunRead([&fn](Session& s) { fn(s); }, deadline);
+        } else {
+            std::optional<R> result;
+            RunRead([&fn, &result](Session& s) { result.emplace(fn(s)); }, deadline);
+            return std::move(*result);
+        }
+    }
+
+    // A single SELECT, on its own (Read: autocommit, no COMMIT round trip; retried).
     Rows Query(std::string_view sql, const Params& params = {},
                Deadline deadline = Deadline::Never());
+    // A single statement that writes, in its own transaction (retried).
     std::uint64_t Execute(std::string_view sql, const Params& params = {},
                           Deadline deadline = Deadline::Never());
 
@@ -70,6 +88,7 @@ public:
 protected:
     Pool() = default;
     virtual void RunTransaction(const std::function<void(Session&)>& fn, Deadline deadline) = 0;
+    virtual void RunRead(const std::function<void(Session&)>& fn, Deadline deadline) = 0;
 };
 
 }  // namespace nova::db
