@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "flavor_cache.hpp"
 #include "handlers/handlers.hpp"
 #include "instance_cells.hpp"
 #include "nova/api/instance_state.hpp"
@@ -145,13 +146,16 @@ private:
     struct Reservation;
     class ReservationQueue;
     // Counts, checks and writes a batch of one project's reservations in one transaction
-    // that holds the project's quota lock.
-    void WriteReservations(const std::string& project_id, const std::vector<Reservation*>& batch) const;
+    // that holds the project's quota lock; without `counted` (every limit of the batch
+    // unlimited) only writes them.
+    void WriteReservations(const std::string& project_id, const std::vector<Reservation*>& batch,
+                           bool counted = true) const;
     const conductor::ComputeTaskRpcApi& ComputeTask() const;
     const compute::ComputeRpcApi& ComputeRpc() const;
 
     handlers::HandlerDeps& deps_;
     mutable InstanceCellCache cell_cache_;  // Get: the instance mappings' cells
+    mutable FlavorCache flavors_;           // Create, Resize: flavors by flavorid
     std::unique_ptr<ReservationQueue> reservations_;
     // What the project's BuildRequests hold (by project, then instance uuid): they do not
     // change, so each is read from its JSON once (those written here never).

@@ -38,6 +38,9 @@ const std::vector<std::string> kFaultColumns = {"id", "instance_uuid", "code", "
                                                 "details", "host", "created_at", "updated_at",
                                                 "deleted_at", "deleted"};
 
+// GetByUuid(uuid, read_deleted=true): the live row, else the latest deleted one.
+constexpr const char* kByUuidReadDeleted = "`i`.`uuid` = ? ORDER BY `i`.`deleted` LIMIT 1";
+
 Json Text(const std::optional<std::string>& v) {
     return v ? Json(*v) : Json(nullptr);
 }
@@ -76,14 +79,13 @@ public:
             detail::ObjectTable::Extra extra{{"instance_uuid", inst.uuid()},
                                              {"flavor", FlavorsJson(inst)},
                                              {"deleted", std::int64_t{0}}};
-            extra_.Insert(s, inst, now, extra);
+            extra_.InsertNoId(s, inst, now, extra);
             objects::InstanceInfoCache cache;
             if (inst.has_info_cache()) cache = inst.info_cache();
             cache.set_instance_uuid(inst.uuid());
-            caches_.Insert(s, cache, now, {{"deleted", std::int64_t{0}}});
-            WriteDict(s, "instance_metadata", inst.uuid(), MetadataOf(inst, "metadata"), {}, now);
-            WriteDict(s, "instance_system_metadata", inst.uuid(),
-                      MetadataOf(inst, "system_metadata"), {}, now);
+            caches_.InsertNoId(s, cache, now, {{"deleted", std::int64_t{0}}});
+            InsertDict(s, "instance_metadata", inst.uuid(), MetadataOf(inst, "metadata"), now);
+            InsertDict(s, "instance_system_metadata", inst.uuid(), MetadataOf(inst, "system_metadata"), now);
         });
         inst.set_deleted(false);
         objects::ResetChanges(inst, true);
@@ -94,6 +96,10 @@ public:
     // metadata together (correlated aggregates cost MariaDB far more than a UNION). `where`
     // names the instance columns as `i`.`column`.
     objects::Instance GetOne(std::string_view where, const Params& params) {
+        return pool_.Transaction([&](Session& s) { return GetOneIn(s, where, params); });
+    }
+
+    const std::string& SelectOne() const {
         static const std::string select =
             "SELECT " + instances_.SelectList("`i`") + ", " + extra_.SelectList("`x`", "x__") +
             ", `x`.`id` AS `x_row`, `x`.`flavor` AS `x_flavor`, " + caches_.SelectList("`c`", "c__") + ", " +
@@ -106,43 +112,48 @@ public:
             " (SELECT `ff`.`id` FROM `instance_faults` `ff` WHERE `ff`.`instance_uuid` = `i`.`uuid`"
             " AND `ff`.`deleted` = 0 ORDER BY `ff`.`created_at` DESC, `ff`.`id` DESC LIMIT 1)"
             " WHERE ";
+        return select;
+    }
+    static const std::string& Dicts() {
         static const std::string dicts =
             "SELECT 'metadata' AS `field`, `key`, `value` FROM `instance_metadata`"
             " WHERE `instance_uuid` = ? AND `deleted` = 0"
             " UNION ALL SELECT 'system_metadata', `key`, `value` FROM `instance_system_metadata`"
             " WHERE `instance_uuid` = ? AND `deleted` = 0";
-        return pool_.Transaction([&](Session& s) {
-            auto rows = s.Query(select + std::string(where), params);
-            if (rows.empty()) throw InstanceNotFound({{"instance_id", Describe(params)}});
-            const auto& row = rows.front();
-            objects::Instance inst;
-            instances_.Load(row, inst);
-            if (!row.IsNull("x_row")) {
-                extra_.Load(detail::SubRow(row, "x__"), inst);
-                if (auto text = row.OptString("x_flavor")) LoadFlavors(*text, inst);
-            }
-            objects::SetEmpty(inst, "metadata");
-            objects::SetEmpty(inst, "system_metadata");
-            for (const auto& item : s.Query(dicts, {inst.uuid(), inst.uuid()})) {
-                auto value = item.OptString("value");
-                SetDictItem(inst, item.String("field") == "metadata" ? "metadata" : "system_metadata",
-                            item.String("key"), value ? Json(*value) : Json());
-            }
-            objects::SetNull(inst, "info_cache");
-            if (!row.IsNull("c__instance_uuid")) {
-                objects::InstanceInfoCache cache;
-                caches_.Load(detail::SubRow(row, "c__"), cache);
-                *inst.mutable_info_cache() = std::move(cache);
-            }
-            objects::SetNull(inst, "fault");
-            if (!row.IsNull("f__id")) {
-                objects::InstanceFault fault;
-                faults_.Load(detail::SubRow(row, "f__"), fault);
-                *inst.mutable_fault() = std::move(fault);
-            }
-            objects::ResetChanges(inst, true);
-            return inst;
-        });
+        return dicts;
+    }
+
+    objects::Instance GetOneIn(Session& s, std::string_view where, const Params& params) {
+        auto rows = s.Query(SelectOne() + std::string(where), params);
+        if (rows.empty()) throw InstanceNotFound({{"instance_id", Describe(params)}});
+        const auto& row = rows.front();
+        objects::Instance inst;
+        instances_.Load(row, inst);
+        if (!row.IsNull("x_row")) {
+            extra_.Load(detail::SubRow(row, "x__"), inst);
+            if (auto text = row.OptString("x_flavor")) LoadFlavors(*text, inst);
+        }
+        objects::SetEmpty(inst, "metadata");
+        objects::SetEmpty(inst, "system_metadata");
+        for (const auto& item : s.Query(Dicts(), {inst.uuid(), inst.uuid()})) {
+            auto value = item.OptString("value");
+            SetDictItem(inst, item.String("field") == "metadata" ? "metadata" : "system_metadata",
+                        item.String("key"), value ? Json(*value) : Json());
+        }
+        objects::SetNull(inst, "info_cache");
+        if (!row.IsNull("c__instance_uuid")) {
+            objects::InstanceInfoCache cache;
+            caches_.Load(detail::SubRow(row, "c__"), cache);
+            *inst.mutable_info_cache() = std::move(cache);
+        }
+        objects::SetNull(inst, "fault");
+        if (!row.IsNull("f__id")) {
+            objects::InstanceFault fault;
+            faults_.Load(detail::SubRow(row, "f__"), fault);
+            *inst.mutable_fault() = std::move(fault);
+        }
+        objects::ResetChanges(inst, true);
+        return inst;
     }
 
     std::vector<objects::Instance> GetMany(const std::string& where, const Params& params, bool track_changes = true) {
@@ -155,7 +166,8 @@ public:
         });
     }
 
-    void Save(objects::Instance& inst, const InstanceExpectations& expected) {
+    // `reread`: the instance as saved, read back in the same transaction (read_deleted).
+    void Save(objects::Instance& inst, const InstanceExpectations& expected, objects::Instance* reread = nullptr) {
         if (!inst.has_uuid()) {
             throw ObjectActionError({{"action", "save"}, {"reason", "no uuid"}});
         }
@@ -203,6 +215,7 @@ public:
                 WriteDict(s, table, inst.uuid(), MetadataOf(inst, dict), ReadDict(s, table, inst.uuid()),
                           now);
             }
+            if (reread) *reread = GetOneIn(s, kByUuidReadDeleted, {inst.uuid()});
         });
         objects::ResetChanges(inst, true);
     }
@@ -370,6 +383,26 @@ private:
     }
 
     // Brings the key/value rows of `table` from `old` to `now` (soft-deleting removed keys).
+    // A new instance's items, in one INSERT (a create's system metadata has about ten).
+    static void InsertDict(Session& s, const char* table, const std::string& uuid,
+                           const std::map<std::string, std::optional<std::string>>& items, WallTime at) {
+        if (items.empty()) return;
+        std::string sql = std::string("INSERT INTO `") + table +
+                          "` (`instance_uuid`, `key`, `value`, `created_at`, `deleted`) VALUES ";
+        Params params;
+        params.reserve(items.size() * 4);
+        bool first = true;
+        for (const auto& [k, v] : items) {
+            sql += first ? "(?, ?, ?, ?, 0)" : ", (?, ?, ?, ?, 0)";
+            first = false;
+            params.emplace_back(uuid);
+            params.emplace_back(k);
+            params.push_back(v ? Param(*v) : Param(nullptr));
+            params.emplace_back(at);
+        }
+        s.Execute(sql, params);
+    }
+
     static void WriteDict(Session& s, const char* table, const std::string& uuid,
                           const std::map<std::string, std::optional<std::string>>& now,
                           const std::map<std::string, std::optional<std::string>>& old, WallTime at) {
@@ -484,7 +517,7 @@ InstanceStore::~InstanceStore() = default;
 void InstanceStore::Create(objects::Instance& instance) { impl_->Create(instance); }
 
 objects::Instance InstanceStore::GetByUuid(const std::string& uuid, bool read_deleted) {
-    return impl_->GetOne(read_deleted ? "`i`.`uuid` = ? ORDER BY `i`.`deleted` LIMIT 1"
+    return impl_->GetOne(read_deleted ? kByUuidReadDeleted
                                       : "`i`.`uuid` = ? AND `i`.`deleted` = 0",
                          {uuid});
 }
@@ -495,6 +528,12 @@ objects::Instance InstanceStore::GetById(std::int64_t id) {
 
 void InstanceStore::Save(objects::Instance& instance, const InstanceExpectations& expected) {
     impl_->Save(instance, expected);
+}
+
+objects::Instance InstanceStore::SaveAndGet(objects::Instance& instance, const InstanceExpectations& expected) {
+    objects::Instance saved;
+    impl_->Save(instance, expected, &saved);
+    return saved;
 }
 
 void InstanceStore::Destroy(objects::Instance& instance) { impl_->Destroy(instance); }
