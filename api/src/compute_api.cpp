@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <exception>
 #include <functional>
+#include <iterator>
 #include <mutex>
 #include <random>
 #include <set>
@@ -55,9 +56,9 @@ std::string RandomFrom(std::string_view alphabet, std::size_t length) {
     return out;
 }
 
-objects::Flavor FlavorFor(const RequestContext& context, db::Pool& api, const Clock& clock,
+objects::Flavor FlavorFor(const RequestContext& context, FlavorCache& flavors, db::Pool& api, const Clock& clock,
                           const std::string& flavor_id) {
-    auto flavor = db::FlavorStore(api, clock).GetByFlavorId(flavor_id);
+    auto flavor = flavors.Get(api, clock, flavor_id);
     // Nova's get_flavor_by_flavor_id(read_deleted="no") then _validate_and_build_base_options:
     // a disabled flavor, or a private one the project has no access to, is "not found".
     bool allowed = flavor.is_public() || context.is_admin ||
@@ -166,6 +167,9 @@ std::string GeneratePassword(std::size_t length) {
 }
 
 std::string NewReservationId() { return "r-" + RandomFrom("abcdefghijklmnopqrstuvwxyz0123456789", 8); }
+
+// The resources a create counts (InstancesWithinQuota checks these and no others).
+constexpr const char* kCountedResources[] = {"instances", "cores", "ram"};
 
 std::int64_t InstancesWithinQuota(const std::map<std::string, std::int64_t>& limits,
                                   const std::map<std::string, std::int64_t>& used, std::int64_t vcpus,
@@ -354,6 +358,10 @@ struct ComputeApi::Reservation {
     std::int64_t min_count = 1;
     std::int64_t max_count = 1;
     std::optional<std::int64_t> group_room;  // free places in the server group, when limited
+    // Whether any of instances, cores and ram is limited. When none is, no count can refuse
+    // the create (Nova would count and find it within the unlimited quota), so it is written
+    // without the project's lock, at once and alongside the project's other creates.
+    bool counted = true;
     std::function<void(std::int64_t)> build;  // (re)builds the records for that many instances
     std::vector<objects::RequestSpec>* specs = nullptr;
     std::vector<objects::BuildRequest>* build_requests = nullptr;
@@ -373,6 +381,11 @@ struct ComputeApi::Reservation {
 class ComputeApi::ReservationQueue {
 public:
     void Run(const std::string& project_id, Reservation& r, const ComputeApi& api) {
+        if (!r.counted) {
+            api.WriteReservations(project_id, {&r}, false);
+            if (r.error) std::rethrow_exception(r.error);
+            return;
+        }
         std::unique_lock lock(mutex_);
         waiting_[project_id].push_back(&r);
         for (;;) {
@@ -418,7 +431,8 @@ private:
 ComputeApi::ComputeApi(handlers::HandlerDeps& deps) : deps_(deps), reservations_(std::make_unique<ReservationQueue>()) {}
 ComputeApi::~ComputeApi() = default;
 
-void ComputeApi::WriteReservations(const std::string& project_id, const std::vector<Reservation*>& batch) const {
+void ComputeApi::WriteReservations(const std::string& project_id, const std::vector<Reservation*>& batch,
+                                   bool counted) const {
     const auto now = timeutil::FloorSeconds(deps_.clock.Now());  // DATETIME columns keep seconds
     db::RequestSpecStore spec_store(*deps_.api_db, deps_.clock);
     db::BuildRequestStore br_store(*deps_.api_db, deps_.clock);
@@ -426,8 +440,30 @@ void ComputeApi::WriteReservations(const std::string& project_id, const std::vec
     // Runs again from the start when the pool retries it (deadlock, lost connection).
     using Ms = std::chrono::duration<double, std::milli>;
     auto t0 = MonoClock::now();
-    MonoTime locked{}, counted{};
+    MonoTime locked{}, counted_at{};
     deps_.api_db->Transaction([&](db::Session& s) {
+        if (!counted) {
+            locked = counted_at = MonoClock::now();
+            std::vector<objects::RequestSpec*> specs;
+            std::vector<objects::BuildRequest*> requests;
+            std::vector<objects::InstanceMapping*> mappings;
+            for (auto* r : batch) {
+                r->error = nullptr;
+                if (r->group_room && static_cast<std::int64_t>(r->build_requests->size()) > *r->group_room) {
+                    r->error = std::make_exception_ptr(HttpFault(403, "Quota exceeded, too many servers in group"));
+                    continue;
+                }
+                for (std::size_t i = 0; i < r->build_requests->size(); ++i) {
+                    specs.push_back(&(*r->specs)[i]);
+                    requests.push_back(&(*r->build_requests)[i]);
+                    mappings.push_back(&(*r->mappings)[i]);
+                }
+            }
+            spec_store.CreateMany(s, specs, now);
+            br_store.CreateMany(s, requests, now);
+            mapping_store.CreateMany(s, mappings, now);
+            return;
+        }
         db::QuotaStore::LockProject(s, project_id, now);
         locked = MonoClock::now();
         // Usage by counting scope (the project, or one user when it has limits of its own),
@@ -482,13 +518,14 @@ void ComputeApi::WriteReservations(const std::string& project_id, const std::vec
                 mappings.push_back(&(*r->mappings)[i]);
             }
         }
-        counted = MonoClock::now();
+        counted_at = MonoClock::now();
         spec_store.CreateMany(s, specs, now);
         br_store.CreateMany(s, requests, now);
         mapping_store.CreateMany(s, mappings, now);
     });
-    {
-        // The next count of this project knows these without reading their JSON.
+    if (counted) {
+        // The next count of this project knows these without reading their JSON (and
+        // forgets them then). Not kept for unlimited creates, which no count would prune.
         std::lock_guard lock(pending_mutex_);
         auto& known = pending_[project_id];
         for (auto* r : batch) {
@@ -502,14 +539,14 @@ void ComputeApi::WriteReservations(const std::string& project_id, const std::vec
     for (auto* r : batch) {
         r->batch = batch.size();
         r->lock_ms = Ms(locked - t0).count();
-        r->count_ms = Ms(counted - locked).count();
-        r->write_ms = Ms(t1 - counted).count();
+        r->count_ms = Ms(counted_at - locked).count();
+        r->write_ms = Ms(t1 - counted_at).count();
     }
 }
 
 CreateResult ComputeApi::Create(const RequestContext& context, const CreateRequest& request) const {
     const auto& compute_task = ComputeTask();
-    auto flavor = FlavorFor(context, *deps_.api_db, deps_.clock, request.flavor_id);
+    auto flavor = FlavorFor(context, flavors_, *deps_.api_db, deps_.clock, request.flavor_id);
 
     std::optional<image::Image> image;
     if (!request.image_id.empty()) {
@@ -705,6 +742,10 @@ CreateResult ComputeApi::Create(const RequestContext& context, const CreateReque
     reservation.memory_mb = flavor.memory_mb();
     reservation.min_count = request.min_count;
     reservation.max_count = request.max_count;
+    reservation.counted = std::any_of(std::begin(kCountedResources), std::end(kCountedResources), [&](const char* r) {
+        auto it = limits.find(r);
+        return it != limits.end() && it->second >= 0;
+    });
     if (group) {
         if (auto it = limits.find("server_group_members"); it != limits.end() && it->second >= 0) {
             reservation.group_room = it->second - static_cast<std::int64_t>(group->members_size());
@@ -983,7 +1024,7 @@ void ComputeApi::Resize(const RequestContext& context, Server& server, const std
     auto& inst = server.instance;
     objects::Flavor new_flavor = inst.flavor();
     if (flavor_id) {
-        new_flavor = FlavorFor(context, *deps_.api_db, deps_.clock, *flavor_id);
+        new_flavor = FlavorFor(context, flavors_, *deps_.api_db, deps_.clock, *flavor_id);
         if (new_flavor.id() == inst.flavor().id()) throw CannotResizeToSameFlavor();
         // Upsizing needs quota for the difference (Nova's _check_quota_for_upsize).
         std::int64_t dcores = new_flavor.vcpus() - inst.flavor().vcpus();

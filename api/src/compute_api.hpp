@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "flavor_cache.hpp"
 #include "handlers/handlers.hpp"
 #include "instance_cells.hpp"
 #include "nova/api/instance_state.hpp"
@@ -149,8 +150,10 @@ private:
     struct Reservation;
     class ReservationQueue;
     // Counts, checks and writes a batch of one project's reservations in one transaction
-    // that holds the project's quota lock.
-    void WriteReservations(const std::string& project_id, const std::vector<Reservation*>& batch) const;
+    // that holds the project's quota lock; without `counted` (every limit of the batch
+    // unlimited) only writes them.
+    void WriteReservations(const std::string& project_id, const std::vector<Reservation*>& batch,
+                           bool counted = true) const;
     // Get's lookup (cell cache, mapping, BuildRequest) with `load` reading the instance from
     // its cell's database.
     Server Find(const RequestContext& context, const std::string& uuid,
@@ -160,6 +163,7 @@ private:
 
     handlers::HandlerDeps& deps_;
     mutable InstanceCellCache cell_cache_;  // Get: the instance mappings' cells
+    mutable FlavorCache flavors_;           // Create, Resize: flavors by flavorid
     std::unique_ptr<ReservationQueue> reservations_;
     // What the project's BuildRequests hold (by project, then instance uuid): they do not
     // change, so each is read from its JSON once (those written here never).

@@ -345,8 +345,7 @@ public:
                 db::InstanceExpectations expected;
                 expected.vm_state = ExpectedStates(Arg(args, kwargs, 0, "expected_vm_state"));
                 expected.task_state = ExpectedStates(Arg(args, kwargs, 1, "expected_task_state"));
-                instances_.Save(*instance, expected);
-                Adopt(*instance, instances_.GetByUuid(instance->uuid(), true));
+                Adopt(*instance, instances_.SaveAndGet(*instance, expected));
                 return nullptr;
             }
             if (method == "refresh") {

@@ -239,6 +239,16 @@ void InstanceMappingStore::Save(objects::InstanceMapping& mapping) {
     objects::ResetChanges(mapping, true);
 }
 
+void InstanceMappingStore::SetCell(const std::string& instance_uuid, const objects::CellMapping& cell) {
+    auto now = detail::FloorNow(clock_);
+    pool_.Transaction([&](Session& s) {
+        if (s.Execute("UPDATE `instance_mappings` SET `cell_id` = ?, `updated_at` = ? WHERE `instance_uuid` = ?",
+                      {CellId(s, cell), now, instance_uuid}) == 0) {
+            throw InstanceMappingNotFound({{"uuid", instance_uuid}});
+        }
+    });
+}
+
 void InstanceMappingStore::Destroy(const std::string& instance_uuid) {
     pool_.Transaction([&](Session& s) {
         if (s.Execute("DELETE FROM `instance_mappings` WHERE `instance_uuid` = ?", {instance_uuid}) == 0) {

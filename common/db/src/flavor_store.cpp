@@ -1,5 +1,6 @@
 #include "nova/db/flavor_store.hpp"
 
+#include <atomic>
 #include <map>
 
 #include "nova/common/error.hpp"
@@ -11,6 +12,16 @@ using detail::ObjectTable;
 using detail::Placeholders;
 
 namespace {
+
+std::atomic<std::uint64_t> generation{0};
+
+// Bumps the generation when a write is over, committed or not.
+struct WriteDone {
+    WriteDone() = default;
+    WriteDone(const WriteDone&) = delete;
+    WriteDone& operator=(const WriteDone&) = delete;
+    ~WriteDone() { generation.fetch_add(1, std::memory_order_acq_rel); }
+};
 
 const ObjectTable& Flavors() {
     static const ObjectTable t("flavors", *objects::Flavor::descriptor(),
@@ -87,6 +98,7 @@ std::int64_t IdOf(Session& s, const std::string& flavorid) {
 }  // namespace
 
 void FlavorStore::Create(objects::Flavor& flavor) {
+    WriteDone done;
     auto now = detail::FloorNow(clock_);
     pool_.Transaction([&](Session& s) {
         try {
@@ -136,6 +148,7 @@ std::vector<objects::Flavor> FlavorStore::GetAll(bool public_only) {
 }
 
 void FlavorStore::Save(objects::Flavor& flavor) {
+    WriteDone done;
     auto now = detail::FloorNow(clock_);
     auto changed = objects::WhatChanged(flavor);
     pool_.Transaction([&](Session& s) {
@@ -149,6 +162,7 @@ void FlavorStore::Save(objects::Flavor& flavor) {
 }
 
 void FlavorStore::Destroy(const std::string& flavorid) {
+    WriteDone done;
     pool_.Transaction([&](Session& s) {
         auto id = IdOf(s, flavorid);
         s.Execute("DELETE FROM `flavor_extra_specs` WHERE `flavor_id` = ?", {id});
@@ -158,6 +172,7 @@ void FlavorStore::Destroy(const std::string& flavorid) {
 }
 
 void FlavorStore::AddAccess(const std::string& flavorid, const std::string& project_id) {
+    WriteDone done;
     auto now = detail::FloorNow(clock_);
     pool_.Transaction([&](Session& s) {
         try {
@@ -170,6 +185,7 @@ void FlavorStore::AddAccess(const std::string& flavorid, const std::string& proj
 }
 
 void FlavorStore::RemoveAccess(const std::string& flavorid, const std::string& project_id) {
+    WriteDone done;
     pool_.Transaction([&](Session& s) {
         if (s.Execute("DELETE FROM `flavor_projects` WHERE `flavor_id` = ? AND `project_id` = ?",
                       {IdOf(s, flavorid), project_id}) == 0) {
@@ -177,5 +193,7 @@ void FlavorStore::RemoveAccess(const std::string& flavorid, const std::string& p
         }
     });
 }
+
+std::uint64_t FlavorStore::Generation() { return generation.load(std::memory_order_acquire); }
 
 }  // namespace nova::db

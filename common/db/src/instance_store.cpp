@@ -41,6 +41,9 @@ const std::vector<std::string> kFaultColumns = {"id", "instance_uuid", "code", "
                                                 "details", "host", "created_at", "updated_at",
                                                 "deleted_at", "deleted"};
 
+// GetByUuid(uuid, read_deleted=true): the live row, else the latest deleted one.
+constexpr const char* kByUuidReadDeleted = "`i`.`uuid` = ? ORDER BY `i`.`deleted` LIMIT 1";
+
 Json Text(const std::optional<std::string>& v) {
     return v ? Json(*v) : Json(nullptr);
 }
@@ -91,14 +94,13 @@ public:
             detail::ObjectTable::Extra extra{{"instance_uuid", inst.uuid()},
                                              {"flavor", FlavorsJson(inst)},
                                              {"deleted", std::int64_t{0}}};
-            extra_.Insert(s, inst, now, extra);
+            extra_.InsertNoId(s, inst, now, extra);
             objects::InstanceInfoCache cache;
             if (inst.has_info_cache()) cache = inst.info_cache();
             cache.set_instance_uuid(inst.uuid());
-            caches_.Insert(s, cache, now, {{"deleted", std::int64_t{0}}});
-            WriteDict(s, "instance_metadata", inst.uuid(), MetadataOf(inst, "metadata"), {}, now);
-            WriteDict(s, "instance_system_metadata", inst.uuid(),
-                      MetadataOf(inst, "system_metadata"), {}, now);
+            caches_.InsertNoId(s, cache, now, {{"deleted", std::int64_t{0}}});
+            InsertDict(s, "instance_metadata", inst.uuid(), MetadataOf(inst, "metadata"), now);
+            InsertDict(s, "instance_system_metadata", inst.uuid(), MetadataOf(inst, "system_metadata"), now);
         });
         inst.set_deleted(false);
         objects::ResetChanges(inst, true);
@@ -115,10 +117,63 @@ public:
     // NULL). `where` then names one row (LIMIT 1 at most).
     objects::Instance GetOne(std::string_view where, const Params& params,
                              const std::optional<std::string>& uuid = std::nullopt) {
+        if (!uuid) return pool_.Transaction([&](Session& s) { return GetOneIn(s, where, params); });
+        // The metadata parts: as many NULLs as the instance part has columns.
+        static const std::string nulls = [this] {
+            std::string out;
+            for (std::size_t i = 0, n = ColumnCount(Columns()); i < n; ++i) out += "NULL, ";
+            return out;
+        }();
+        const std::string sql = "(SELECT 0 AS `part`, " + Columns() + ", NULL AS `d_key`, NULL AS `d_value`" +
+                                From() + std::string(where) +
+                                ") UNION ALL (SELECT 1, " + nulls + "`key`, `value` FROM `instance_metadata`"
+                                " WHERE `instance_uuid` = ? AND `deleted` = 0)"
+                                " UNION ALL (SELECT 2, " + nulls + "`key`, `value` FROM"
+                                " `instance_system_metadata` WHERE `instance_uuid` = ? AND `deleted` = 0)";
+        Params all = params;
+        all.emplace_back(*uuid);
+        all.emplace_back(*uuid);
+        auto rows = pool_.Read([&](Session& s) { return s.Query(sql, all); });
+        const Row* row = nullptr;
+        for (const auto& r : rows) {
+            if (r.String("part") == "0") row = &r;
+        }
+        if (row == nullptr) throw InstanceNotFound({{"instance_id", Describe(params)}});
+        auto inst = FromJoinedRow(*row);
+        for (const auto& r : rows) {
+            const auto& part = r.String("part");
+            if (part == "0") continue;
+            auto value = r.OptString("d_value");
+            SetDictItem(inst, part == "1" ? "metadata" : "system_metadata", r.String("d_key"),
+                        value ? Json(*value) : Json());
+        }
+        objects::ResetChanges(inst, true);
+        return inst;
+    }
+
+    // GetOne's two statements inside the caller's transaction.
+    objects::Instance GetOneIn(Session& s, std::string_view where, const Params& params) {
+        auto rows = s.Query("SELECT " + Columns() + From() + std::string(where), params);
+        if (rows.empty()) throw InstanceNotFound({{"instance_id", Describe(params)}});
+        auto inst = FromJoinedRow(rows.front());
+        for (const auto& item : s.Query(Dicts(), {inst.uuid(), inst.uuid()})) {
+            auto value = item.OptString("value");
+            SetDictItem(inst, item.String("field") == "metadata" ? "metadata" : "system_metadata",
+                        item.String("key"), value ? Json(*value) : Json());
+        }
+        objects::ResetChanges(inst, true);
+        return inst;
+    }
+
+    // The joined row's columns: the instance, its extra, info cache and latest fault.
+    const std::string& Columns() const {
         static const std::string columns =
             instances_.SelectList("`i`") + ", " + extra_.SelectList("`x`", "x__") +
             ", `x`.`id` AS `x_row`, `x`.`flavor` AS `x_flavor`, " + caches_.SelectList("`c`", "c__") + ", " +
             faults_.SelectList("`f`", "f__");
+        return columns;
+    }
+    static const std::string& From() {
         static const std::string from =
             " FROM `instances` `i`"
             // instance_extra and instance_info_caches hold one row per instance uuid.
@@ -128,57 +183,15 @@ public:
             " (SELECT `ff`.`id` FROM `instance_faults` `ff` WHERE `ff`.`instance_uuid` = `i`.`uuid`"
             " AND `ff`.`deleted` = 0 ORDER BY `ff`.`created_at` DESC, `ff`.`id` DESC LIMIT 1)"
             " WHERE ";
-        static const std::string select = "SELECT " + columns + from;
+        return from;
+    }
+    static const std::string& Dicts() {
         static const std::string dicts =
             "SELECT 'metadata' AS `field`, `key`, `value` FROM `instance_metadata`"
             " WHERE `instance_uuid` = ? AND `deleted` = 0"
             " UNION ALL SELECT 'system_metadata', `key`, `value` FROM `instance_system_metadata`"
             " WHERE `instance_uuid` = ? AND `deleted` = 0";
-        // The metadata parts: as many NULLs as the instance part has columns.
-        static const std::string nulls = [] {
-            std::string out;
-            for (std::size_t i = 0, n = ColumnCount(columns); i < n; ++i) out += "NULL, ";
-            return out;
-        }();
-        if (uuid) {
-            const std::string sql = "(SELECT 0 AS `part`, " + columns +
-                                    ", NULL AS `d_key`, NULL AS `d_value`" + from + std::string(where) +
-                                    ") UNION ALL (SELECT 1, " + nulls + "`key`, `value` FROM `instance_metadata`"
-                                    " WHERE `instance_uuid` = ? AND `deleted` = 0)"
-                                    " UNION ALL (SELECT 2, " + nulls + "`key`, `value` FROM"
-                                    " `instance_system_metadata` WHERE `instance_uuid` = ? AND `deleted` = 0)";
-            Params all = params;
-            all.emplace_back(*uuid);
-            all.emplace_back(*uuid);
-            auto rows = pool_.Read([&](Session& s) { return s.Query(sql, all); });
-            const Row* row = nullptr;
-            for (const auto& r : rows) {
-                if (r.String("part") == "0") row = &r;
-            }
-            if (row == nullptr) throw InstanceNotFound({{"instance_id", Describe(params)}});
-            auto inst = FromJoinedRow(*row);
-            for (const auto& r : rows) {
-                const auto& part = r.String("part");
-                if (part == "0") continue;
-                auto value = r.OptString("d_value");
-                SetDictItem(inst, part == "1" ? "metadata" : "system_metadata", r.String("d_key"),
-                            value ? Json(*value) : Json());
-            }
-            objects::ResetChanges(inst, true);
-            return inst;
-        }
-        return pool_.Transaction([&](Session& s) {
-            auto rows = s.Query(select + std::string(where), params);
-            if (rows.empty()) throw InstanceNotFound({{"instance_id", Describe(params)}});
-            auto inst = FromJoinedRow(rows.front());
-            for (const auto& item : s.Query(dicts, {inst.uuid(), inst.uuid()})) {
-                auto value = item.OptString("value");
-                SetDictItem(inst, item.String("field") == "metadata" ? "metadata" : "system_metadata",
-                            item.String("key"), value ? Json(*value) : Json());
-            }
-            objects::ResetChanges(inst, true);
-            return inst;
-        });
+        return dicts;
     }
 
     // The instance of GetOne's joined row, its metadata and system metadata empty.
@@ -216,7 +229,8 @@ public:
         });
     }
 
-    void Save(objects::Instance& inst, const InstanceExpectations& expected) {
+    // `reread`: the instance as saved, read back in the same transaction (read_deleted).
+    void Save(objects::Instance& inst, const InstanceExpectations& expected, objects::Instance* reread = nullptr) {
         if (!inst.has_uuid()) {
             throw ObjectActionError({{"action", "save"}, {"reason", "no uuid"}});
         }
@@ -264,6 +278,7 @@ public:
                 WriteDict(s, table, inst.uuid(), MetadataOf(inst, dict), ReadDict(s, table, inst.uuid()),
                           now);
             }
+            if (reread) *reread = GetOneIn(s, kByUuidReadDeleted, {inst.uuid()});
         });
         objects::ResetChanges(inst, true);
     }
@@ -439,6 +454,26 @@ private:
     }
 
     // Brings the key/value rows of `table` from `old` to `now` (soft-deleting removed keys).
+    // A new instance's items, in one INSERT (a create's system metadata has about ten).
+    static void InsertDict(Session& s, const char* table, const std::string& uuid,
+                           const std::map<std::string, std::optional<std::string>>& items, WallTime at) {
+        if (items.empty()) return;
+        std::string sql = std::string("INSERT INTO `") + table +
+                          "` (`instance_uuid`, `key`, `value`, `created_at`, `deleted`) VALUES ";
+        Params params;
+        params.reserve(items.size() * 4);
+        bool first = true;
+        for (const auto& [k, v] : items) {
+            sql += first ? "(?, ?, ?, ?, 0)" : ", (?, ?, ?, ?, 0)";
+            first = false;
+            params.emplace_back(uuid);
+            params.emplace_back(k);
+            params.push_back(v ? Param(*v) : Param(nullptr));
+            params.emplace_back(at);
+        }
+        s.Execute(sql, params);
+    }
+
     static void WriteDict(Session& s, const char* table, const std::string& uuid,
                           const std::map<std::string, std::optional<std::string>>& now,
                           const std::map<std::string, std::optional<std::string>>& old, WallTime at) {
@@ -673,7 +708,7 @@ InstanceStore::~InstanceStore() = default;
 void InstanceStore::Create(objects::Instance& instance) { impl_->Create(instance); }
 
 objects::Instance InstanceStore::GetByUuid(const std::string& uuid, bool read_deleted) {
-    return impl_->GetOne(read_deleted ? "`i`.`uuid` = ? ORDER BY `i`.`deleted` LIMIT 1"
+    return impl_->GetOne(read_deleted ? kByUuidReadDeleted
                                       : "`i`.`uuid` = ? AND `i`.`deleted` = 0",
                          {uuid}, uuid);
 }
@@ -684,6 +719,12 @@ objects::Instance InstanceStore::GetById(std::int64_t id) {
 
 void InstanceStore::Save(objects::Instance& instance, const InstanceExpectations& expected) {
     impl_->Save(instance, expected);
+}
+
+objects::Instance InstanceStore::SaveAndGet(objects::Instance& instance, const InstanceExpectations& expected) {
+    objects::Instance saved;
+    impl_->Save(instance, expected, &saved);
+    return saved;
 }
 
 void InstanceStore::Destroy(objects::Instance& instance) { impl_->Destroy(instance); }

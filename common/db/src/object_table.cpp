@@ -135,6 +135,11 @@ Param ObjectTable::ValueOf(const Message& object, const FieldDescriptor& f) cons
 
 std::int64_t ObjectTable::Insert(Session& s, Message& object, WallTime now,
                                  const Extra& extra) const {
+    InsertNoId(s, object, now, extra);
+    return s.LastInsertId();
+}
+
+void ObjectTable::InsertNoId(Session& s, Message& object, WallTime now, const Extra& extra) const {
     if (const auto* created = type_.FindFieldByName("created_at");
         created && Maps("created_at") && !objects::IsSet(object, "created_at")) {
         SetTimestamp(*static_cast<google::protobuf::Timestamp*>(
@@ -156,7 +161,6 @@ std::int64_t ObjectTable::Insert(Session& s, Message& object, WallTime now,
     s.Execute("INSERT INTO " + Quote(table_) + " (" + cols + ") VALUES (" +
                   Placeholders(values.size()) + ")",
               values);
-    return s.LastInsertId();
 }
 
 void ObjectTable::InsertMany(Session& s, const std::vector<Message*>& objects, WallTime now) const {

@@ -43,6 +43,8 @@ public:
     // created_at from `now` when the object has the field and it is unset. Returns the new id.
     std::int64_t Insert(Session& s, objects::Message& object, WallTime now,
                         const Extra& extra = {}) const;
+    // Insert without reading the new id back (one round trip less).
+    void InsertNoId(Session& s, objects::Message& object, WallTime now, const Extra& extra = {}) const;
     // INSERTs several objects with as few statements as their column sets allow (one when
     // they have the same fields set, as objects built by the same code do); fills created_at
     // as Insert does. Their ids are not read back.

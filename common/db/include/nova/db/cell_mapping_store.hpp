@@ -60,6 +60,9 @@ public:
     std::vector<objects::InstanceMapping> GetByCell(const std::string& cell_uuid);
     // Writes cell_mapping, queued_for_delete, user_id when changed.
     void Save(objects::InstanceMapping& mapping);
+    // Points the instance's mapping at the cell in one statement (what GetByInstanceUuid,
+    // setting cell_mapping and Save do in five round trips). InstanceMappingNotFound.
+    void SetCell(const std::string& instance_uuid, const objects::CellMapping& cell);
     void Destroy(const std::string& instance_uuid);
 
 private:

@@ -1,5 +1,6 @@
 #pragma once
 // Flavors in the API database, with their extra specs and project access.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ public:
     void Destroy(const std::string& flavorid);
     void AddAccess(const std::string& flavorid, const std::string& project_id);     // FlavorAccessExists
     void RemoveAccess(const std::string& flavorid, const std::string& project_id);  // FlavorAccessNotFound
+    // Counts the writes above made by this process (each counted once committed or failed):
+    // a cache of flavors read before a change sees it by a different value.
+    static std::uint64_t Generation();
 
 private:
     Pool& pool_;

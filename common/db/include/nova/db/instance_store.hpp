@@ -71,6 +71,9 @@ public:
     // (UnexpectedDeletingTaskStateError when the winner is deleting it), InstanceUpdateConflict
     // for vm_state, InstanceNotFound when it is gone.
     void Save(objects::Instance& instance, const InstanceExpectations& expected = {});
+    // Save, then the instance as GetByUuid(uuid, read_deleted=true) reads it, in the same
+    // transaction (what Nova's Instance.save hands back to its caller).
+    objects::Instance SaveAndGet(objects::Instance& instance, const InstanceExpectations& expected = {});
     // Soft delete (deleted = id, deleted_at) of the instance and its extra, metadata, system
     // metadata and faults; its tags are removed. Throws InstanceNotFound, or ObjectActionError when the host changed
     // since the object was read.
