@@ -317,7 +317,7 @@ TEST_CASE("JsonWriter: the same text as nlohmann's dump, structure and string es
     std::string text;
     JsonWriter w(text);
     const std::vector<std::string> strings = {"", "plain", "quote \" back \\ slash", "tab\tnew\nline\r\b\f",
-                                              std::string("nul \x01 \x1f ctl", 14), "caf\xc3\xa9 \xe2\x82\xac",
+                                              std::string("nul \0 \x01 \x1f ctl", 13), "caf\xc3\xa9 \xe2\x82\xac",
                                               "bad \xff utf-8", "\x7f del"};
     w.BeginObject();
     w.Key("strings").BeginArray();
