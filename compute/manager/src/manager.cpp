@@ -11,6 +11,7 @@
 #include "nova/common/log.hpp"
 #include "nova/common/time.hpp"
 #include "nova/objects/instance_fault.pb.h"
+#include "nova/objects/instance_payload.hpp"
 #include "nova/objects/notification_instance.pb.h"
 #include "nova/objects/object.hpp"
 #include "nova/virt/driver.hpp"
@@ -97,89 +98,6 @@ std::string OldVmState(const objects::Instance& instance) {
 
 using namespace detail;
 
-namespace {
-
-// Nova's notification field for a power state (InstancePowerStateField).
-const char* PowerStateField(std::int64_t state) {
-    switch (state) {
-        case 1: return "running";
-        case 3: return "paused";
-        case 4: return "shutdown";
-        case 6: return "crashed";
-        case 7: return "suspended";
-        default: return "pending";
-    }
-}
-
-template <class Payload>
-Payload BuildPayload(const objects::Instance& instance, const RequestContext& context) {
-    Payload payload;
-    auto copy_string = [&](std::string_view field, auto setter) {
-        if (objects::IsSet(instance, field) && !objects::IsNull(instance, field)) {
-            setter(objects::FieldToPrimitive(instance, field).template get<std::string>());
-        }
-    };
-    payload.set_uuid(instance.uuid());
-    payload.set_request_id(context.request_id);
-    copy_string("user_id", [&](const std::string& v) { payload.set_user_id(v); });
-    copy_string("project_id", [&](const std::string& v) { payload.set_tenant_id(v); });
-    copy_string("reservation_id", [&](const std::string& v) { payload.set_reservation_id(v); });
-    copy_string("display_name", [&](const std::string& v) { payload.set_display_name(v); });
-    copy_string("display_description",
-                [&](const std::string& v) { payload.set_display_description(v); });
-    copy_string("hostname", [&](const std::string& v) { payload.set_host_name(v); });
-    copy_string("host", [&](const std::string& v) { payload.set_host(v); });
-    copy_string("node", [&](const std::string& v) { payload.set_node(v); });
-    copy_string("availability_zone",
-                [&](const std::string& v) { payload.set_availability_zone(v); });
-    copy_string("image_ref", [&](const std::string& v) { payload.set_image_uuid(v); });
-    copy_string("key_name", [&](const std::string& v) { payload.set_key_name(v); });
-    copy_string("kernel_id", [&](const std::string& v) { payload.set_kernel_id(v); });
-    copy_string("ramdisk_id", [&](const std::string& v) { payload.set_ramdisk_id(v); });
-    copy_string("vm_state", [&](const std::string& v) { payload.set_state(v); });
-    copy_string("task_state", [&](const std::string& v) { payload.set_task_state(v); });
-    if (objects::IsNull(instance, "task_state") || !objects::IsSet(instance, "task_state")) {
-        objects::SetNull(payload, "task_state");
-    }
-    for (std::string_view field : {"launched_at", "terminated_at", "created_at", "updated_at"}) {
-        if (objects::IsSet(instance, field)) {
-            objects::FieldFromPrimitive(payload, field,
-                                        objects::FieldToPrimitive(instance, field));
-        }
-    }
-    payload.set_power_state(PowerStateField(instance.power_state()));
-    payload.set_progress(instance.progress());
-    payload.set_locked(instance.locked());
-    payload.set_auto_disk_config(instance.auto_disk_config() ? "AUTO" : "MANUAL");
-    for (const auto& [key, value] : instance.metadata()) (*payload.mutable_metadata())[key] = value;
-    objects::SetEmpty(payload, "ip_addresses");
-    objects::SetNull(payload, "block_devices");
-    if (instance.has_flavor()) {
-        auto* flavor = payload.mutable_flavor();
-        const auto& f = instance.flavor();
-        flavor->set_flavorid(f.flavorid());
-        flavor->set_name(f.name());
-        flavor->set_memory_mb(f.memory_mb());
-        flavor->set_vcpus(f.vcpus());
-        flavor->set_root_gb(f.root_gb());
-        flavor->set_ephemeral_gb(f.ephemeral_gb());
-        flavor->set_swap(f.swap());
-        flavor->set_rxtx_factor(f.rxtx_factor());
-        flavor->set_vcpu_weight(f.vcpu_weight());
-        flavor->set_disabled(f.disabled());
-        flavor->set_is_public(f.is_public());
-        for (const auto& [key, value] : f.extra_specs()) {
-            (*flavor->mutable_extra_specs())[key] = value;
-        }
-    }
-    payload.set_action_initiator_user(context.user_id);
-    payload.set_action_initiator_project(context.project_id);
-    return payload;
-}
-
-}  // namespace
-
-
 // --- InstanceLocks -------------------------------------------------------------------------
 
 InstanceLocks::Guard::Guard(InstanceLocks& locks, std::string uuid)
@@ -262,7 +180,8 @@ void ComputeManager::Notify(const RequestContext& context, const objects::Instan
     try {
         Json payload;
         if (action == "create") {
-            auto p = BuildPayload<objects::InstanceCreatePayload>(instance, context);
+            objects::InstanceCreatePayload p;
+            objects::FillInstancePayload(p, instance, context);
             p.set_instance_name(virt::InstanceName(instance));
             objects::SetEmpty(p, "keypairs");
             objects::SetEmpty(p, "tags");
@@ -281,7 +200,8 @@ void ComputeManager::Notify(const RequestContext& context, const objects::Instan
             }
             payload = objects::ToPrimitive(p);
         } else {
-            auto p = BuildPayload<objects::InstanceActionPayload>(instance, context);
+            objects::InstanceActionPayload p;
+            objects::FillInstancePayload(p, instance, context);
             if (error != nullptr) {
                 auto* fault = p.mutable_fault();
                 const auto* nova = dynamic_cast<const NovaError*>(error);
