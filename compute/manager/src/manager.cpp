@@ -185,6 +185,7 @@ void ComputeManager::Notify(const RequestContext& context, const objects::Instan
             p.set_instance_name(virt::InstanceName(instance));
             objects::SetEmpty(p, "keypairs");
             objects::SetEmpty(p, "tags");
+            for (const auto& tag : instance.tags().objects()) p.add_tags(tag.tag());
             objects::SetNull(p, "trusted_image_certificates");
             if (error != nullptr) {
                 auto* fault = p.mutable_fault();
