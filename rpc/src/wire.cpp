@@ -7,6 +7,7 @@
 
 #include "nova/common/error.hpp"
 #include "nova/common/time.hpp"
+#include "nova/common/utf8.hpp"
 #include "nova/common/uuid.hpp"
 
 namespace nova::rpc {
@@ -644,30 +645,13 @@ private:
                 } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
                     Fail("lone surrogate");
                 }
-                if (out) AppendUtf8(*out, cp);
+                if (out) nova::AppendUtf8(*out, static_cast<char32_t>(cp));
                 return;
             }
             default:
                 Fail("bad escape in a string");
         }
         if (out) *out += plain;
-    }
-    static void AppendUtf8(std::string& out, unsigned cp) {
-        if (cp < 0x80) {
-            out += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else {
-            out += static_cast<char>(0xF0 | (cp >> 18));
-            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        }
     }
     // One well-formed UTF-8 sequence at p_ (RFC 3629: no overlong forms, no surrogates).
     void Utf8() {

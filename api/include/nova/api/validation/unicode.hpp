@@ -19,7 +19,6 @@ CharClass ClassOf(char32_t cp);
 
 // The code points of UTF-8 text, or nullopt when the text is not valid UTF-8.
 std::optional<std::u32string> DecodeUtf8(std::string_view text);
-void AppendUtf8(std::string& out, char32_t cp);
 // Number of code points (Python's len() of the decoded str); invalid bytes count one each.
 std::size_t CodePointCount(std::string_view text);
 
