@@ -798,20 +798,31 @@ Request ParseRequestText(std::string_view text) {
     return request;
 }
 
-Request ParseRequestBody(std::string& body) {
+namespace {
+
+// The scanners' common path: the inner message unescaped in place, over the envelope's head (no
+// copy of the message), and given to `scan`. When the envelope needs the general path or `scan`
+// refuses the text, the message is parsed as JSON and `from_json` decides (and gives the error
+// of record).
+template <class Scan, class FromJson>
+auto ScanBody(std::string& body, Scan scan, FromJson from_json) {
     if (body.size() > kMaxMessageBytes) throw std::invalid_argument("message too large");
     if (auto text = EnvelopeText(body); text && HasOnlySimpleEscapes(*text)) {
-        // Unescaped in place, over the envelope's head: no copy of the message.
         const std::size_t n = UnescapeSimple(*text, body.data());
         const std::string_view inner(body.data(), n);
         try {
-            return ParseRequestText(inner);
+            return scan(inner);
         } catch (const std::invalid_argument&) {
-            // The general parser decides (and gives the error of record).
         }
-        return ParseRequest(ParseInner(inner.data(), inner.data() + n));
+        return from_json(ParseInner(inner.data(), inner.data() + n));
     }
-    return ParseRequest(DecodeGeneral(body));
+    return from_json(DecodeGeneral(body));
+}
+
+}  // namespace
+
+Request ParseRequestBody(std::string& body) {
+    return ScanBody(body, ParseRequestText, [](Json message) { return ParseRequest(std::move(message)); });
 }
 
 namespace {
@@ -874,20 +885,7 @@ ReplyFields ScanReply(std::string_view text) {
 
 }  // namespace
 
-ReplyFields ParseReplyBody(std::string& body) {
-    if (body.size() > kMaxMessageBytes) throw std::invalid_argument("message too large");
-    if (auto text = EnvelopeText(body); text && HasOnlySimpleEscapes(*text)) {
-        const std::size_t n = UnescapeSimple(*text, body.data());
-        const std::string_view inner(body.data(), n);
-        try {
-            return ScanReply(inner);
-        } catch (const std::invalid_argument&) {
-            // The general parser decides.
-        }
-        return ReplyFromJson(ParseInner(inner.data(), inner.data() + n));
-    }
-    return ReplyFromJson(DecodeGeneral(body));
-}
+ReplyFields ParseReplyBody(std::string& body) { return ScanBody(body, ScanReply, ReplyFromJson); }
 
 Failure CurrentFailure() {
     Failure failure;
