@@ -140,24 +140,56 @@ struct Server::Impl {
 
     void SendReply(const Request& request, Json result, const std::optional<Failure>& failure,
                    bool ending, bool finish) {
-        std::string body = EncodeReply(*request.msg_id, result, failure, ending, GenerateUuidHex());
-        PublishOptions options;
-        options.deadline = Deadline::After(std::chrono::seconds(
+        auto reply = std::make_shared<Reply>();
+        reply->body = EncodeReply(*request.msg_id, result, failure, ending, GenerateUuidHex());
+        reply->destination = Destination::Reply(*request.reply_q);
+        reply->options.deadline = Deadline::After(std::chrono::seconds(
             std::max(1, transport->options().rabbit.kombu_missing_consumer_retry_timeout)));
-        auto context = request.context;
-        auto method = request.method;
-        transport->Publish(Destination::Reply(*request.reply_q), std::move(body), options,
-                           [this, context, method, finish](std::exception_ptr error) {
+        reply->context = request.context;
+        reply->method = request.method;
+        reply->finish = finish;
+        PublishReply(std::move(reply));
+    }
+
+    // A reply on its way; kept until the broker confirmed it, so that it can go out again.
+    struct Reply {
+        Destination destination;
+        std::string body;
+        PublishOptions options;
+        RequestContext context;
+        std::string method;
+        bool finish = false;  // the request is done once this reply is
+        bool resent = false;
+    };
+
+    // Like oslo (kombu retries a reply's publish across a reconnect), a reply the broker did not
+    // confirm, e.g. the connection was lost first, goes out once more within its deadline; the
+    // caller ignores a second copy of a reply it already has.
+    void PublishReply(std::shared_ptr<Reply> reply) {
+        std::string body = reply->resent ? std::move(reply->body) : reply->body;
+        transport->Publish(reply->destination, std::move(body), reply->options,
+                           [this, reply](std::exception_ptr error) {
                                if (error) {
+                                   std::string why = "unknown error";
                                    try {
                                        std::rethrow_exception(error);
                                    } catch (const std::exception& e) {
-                                       NOVA_LOG_WARN(Log(), context,
-                                                     "Could not send the reply to {}: {}", method,
-                                                     e.what());
+                                       why = e.what();
+                                   } catch (...) {
                                    }
+                                   if (!reply->resent && !reply->options.deadline.Expired()) {
+                                       NOVA_LOG_INFO(Log(), reply->context,
+                                                     "Sending the reply to {} again: {}",
+                                                     reply->method, why);
+                                       reply->resent = true;
+                                       PublishReply(reply);
+                                       return;
+                                   }
+                                   NOVA_LOG_WARN(Log(), reply->context,
+                                                 "Could not send the reply to {}: {}",
+                                                 reply->method, why);
                                }
-                               if (finish) Finish();
+                               if (reply->finish) Finish();
                            });
     }
 

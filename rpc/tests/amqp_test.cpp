@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -381,6 +382,73 @@ TEST_CASE("leader/follower: one thread reads the connection, the others' replies
     }
     for (auto& t : callers) t.join();
     CHECK(ok == 320);
+}
+
+// Stopping a server while it reads requests (its idle workers lead the connection): what it took
+// is finished and answered, the rest goes back to the broker for the other server, and nothing
+// is handled twice or left unanswered. Several rounds, each stopping a server mid-stream.
+TEST_CASE("a server stopped while calls flow answers what it took, and the other server takes the rest") {
+    Names names;
+    auto client_transport = Connect(names);
+    auto stayer_transport = Connect(names);
+    std::mutex mutex;
+    std::map<std::string, int> handled;  // request id -> times handled
+    auto endpoint = [&](const std::string& host) {
+        Endpoint e(std::nullopt, "6.2");
+        e.Add("take", [&, host](const RequestContext&, const Json& args) -> Json {
+            std::lock_guard lock(mutex);
+            ++handled[args.at("id").get<std::string>()];
+            return host;
+        });
+        return e;
+    };
+    Server stayer(stayer_transport, {names.topic, "stayer"}, {endpoint("stayer")});
+    stayer.Start();
+    Client client(client_transport, {.topic = names.topic, .version = "6.0"});
+    auto ctx = Ctx();
+    constexpr int kRounds = 8;
+    constexpr int kCallers = 16;
+    std::atomic<int> sent{0}, answered{0}, by_leaver{0};
+    std::vector<std::string> errors;
+    for (int round = 0; round < kRounds; ++round) {
+        auto leaver_transport = Connect(names);
+        auto leaver = std::make_unique<Server>(leaver_transport, ServerTarget{names.topic, "leaver"},
+                                               std::vector<Endpoint>{endpoint("leaver")});
+        leaver->Start();
+        std::atomic<bool> stop_callers{false};
+        std::vector<std::thread> callers;
+        for (int c = 0; c < kCallers; ++c) {
+            callers.emplace_back([&] {
+                while (!stop_callers) {
+                    const std::string id = GenerateUuidHex();
+                    ++sent;
+                    try {
+                        if (client.Call(ctx, "take", {{"id", id}}) == "leaver") ++by_leaver;
+                        ++answered;
+                    } catch (const std::exception& e) {
+                        std::lock_guard lock(mutex);
+                        errors.push_back(e.what());
+                    }
+                }
+            });
+        }
+        const int start = answered;
+        REQUIRE(Eventually([&] { return answered >= start + 300; }));
+        leaver->Stop();  // mid-stream
+        const int stopped_at = answered;
+        REQUIRE(Eventually([&] { return answered >= stopped_at + 200; }));
+        stop_callers = true;
+        for (auto& t : callers) t.join();
+        leaver.reset();
+    }
+    CHECK_MESSAGE(errors.empty(), (errors.empty() ? "" : errors.front()));
+    CHECK(answered == sent);
+    CHECK(by_leaver > 0);
+    std::lock_guard lock(mutex);
+    CHECK(handled.size() == static_cast<std::size_t>(sent.load()));
+    int twice = 0;
+    for (const auto& [id, times] : handled) twice += times > 1;
+    CHECK(twice == 0);
 }
 
 }  // namespace

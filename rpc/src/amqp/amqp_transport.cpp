@@ -53,6 +53,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "../delivery_burst.hpp"
 #include "../reply_waiter.hpp"
@@ -322,6 +323,12 @@ public:
     const TransportOptions& options() const override { return options_; }
 
     void Remove(std::uint64_t id) {
+        // Held throughout: a leader's burst read before the cancel is dispatched and acked
+        // first, and none is read while the channel closes. (A burst accepted after the close
+        // would be handled here and requeued to another server; its acks would go to a closed
+        // channel, which the broker answers by closing the connection, failing unconfirmed
+        // replies.)
+        DrainRole role(*this);
         RunOnIo([this, id] {
             Locked lock(*this);
             ++removals_;
@@ -353,9 +360,6 @@ public:
             free_channels_.push_back(consumer->channel);
             DrainSoon();
         });
-        // A leader may be running this consumer's handler right now (the I/O thread's own
-        // handlers are behind us already): return only once it is done.
-        WaitForOtherDrainers();
     }
 
 private:
@@ -1072,6 +1076,38 @@ private:
         boost::asio::post(io_, [this] { Drain(); });
     }
 
+    // The right to read and dispatch deliveries, held by one thread at a time (Drain takes it
+    // when free, Remove waits for it); re-entrant, so a handler may unsubscribe. A drain asked
+    // for while Remove held it runs when Remove lets go.
+    class DrainRole {
+    public:
+        explicit DrainRole(AmqpTransport& t) : t_(t) {
+            const auto self = std::this_thread::get_id();
+            std::unique_lock lock(t_.drain_mutex_);
+            if (t_.drainer_ == self) return;  // already ours: a handler unsubscribing
+            t_.drain_idle_.wait(lock, [&] { return t_.drainer_ == std::thread::id(); });
+            t_.drainer_ = self;
+            owned_ = true;
+        }
+        ~DrainRole() {
+            if (!owned_) return;
+            bool again = false;
+            {
+                std::lock_guard lock(t_.drain_mutex_);
+                t_.drainer_ = std::thread::id();
+                again = std::exchange(t_.drain_again_, false);
+                t_.drain_idle_.notify_all();
+            }
+            if (again) t_.DrainSoon();
+        }
+        DrainRole(const DrainRole&) = delete;
+        DrainRole& operator=(const DrainRole&) = delete;
+
+    private:
+        AmqpTransport& t_;
+        bool owned_ = false;
+    };
+
     // Reads every frame the socket has: confirms settle their publishes, deliveries go to their
     // consumers once the lock is released, then the accepted ones are acked (multiple) and the
     // refused ones rejected. One thread drains at a time (the I/O thread or a leader): handlers
@@ -1101,13 +1137,6 @@ private:
         std::lock_guard lock(mutex_);
         if (leading_ && leader_ != self) WakeLeaderLocked();
         return true;
-    }
-
-    // Waits until no other thread runs consumer handlers (an unsubscribe returns only then).
-    void WaitForOtherDrainers() {
-        const auto self = std::this_thread::get_id();
-        std::unique_lock lock(drain_mutex_);
-        drain_idle_.wait(lock, [&] { return drainer_ == std::thread::id() || drainer_ == self; });
     }
 
     void DrainOnce() {
@@ -1155,10 +1184,11 @@ private:
                     auto it = by_tag_.find(d.consumer_tag);
                     if (it == by_tag_.end() || generation_ != generation) d.handler.reset();
                 }
+                if (!d.handler) continue;  // its consumer is gone (not acked below)
                 if (d.oversized) {
                     NOVA_LOG_ERROR(Log(), log::kNoContext,
                                    "Rejecting an oversized message on consumer {}", d.consumer_tag);
-                } else if (d.handler) {
+                } else {
                     try {
                         accepted[i] = (*d.handler)(std::move(d.body)) ? 1 : 0;
                     } catch (const std::exception& e) {
@@ -1170,9 +1200,16 @@ private:
             {
                 Locked lock(*this);
                 if (!connected_ || broken_ || generation_ != generation) return;
+                const bool consumers_changed = removals_.load() != removals;
                 try {
                     for (std::size_t i = 0; i < deliveries.size(); ++i) {
                         const auto& d = deliveries[i];
+                        // A consumer that is gone had its channel closed, which gives the broker
+                        // back what was not acked (another server gets it); an ack or reject on
+                        // that channel now would be a connection error.
+                        if (!d.handler || (consumers_changed && by_tag_.find(d.consumer_tag) == by_tag_.end())) {
+                            continue;
+                        }
                         if (accepted[i]) {
                             // Acked on arrival, as oslo does; consecutive acks go out as one
                             // ack(multiple) per channel (FlushAcks).
