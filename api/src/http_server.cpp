@@ -25,16 +25,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-// Runs `fn` on `pool` and resumes the awaiting coroutine on its own executor with the result
-// (or the exception). This is what keeps blocking handlers off the io threads.
-template <class F>
-asio::awaitable<std::invoke_result_t<F>> RunOn(asio::thread_pool& pool, F fn) {
-    using R = std::invoke_result_t<F>;
-    co_return co_await asio::co_spawn(
-        pool.get_executor(), [fn = std::move(fn)]() mutable -> asio::awaitable<R> { co_return fn(); },
-        asio::use_awaitable);
-}
-
 // Answers at least this large are followed by malloc_trim.
 constexpr std::size_t kTrimAfterBytes = 256 * 1024;
 
@@ -68,10 +58,8 @@ struct HttpServer::Session {
     bool idle = true;  // waiting for a request; touched only on the session's strand
 };
 
-HttpServer::HttpServer(asio::io_context& io, asio::thread_pool& handlers, HttpApplication& app,
-                       HttpServerOptions options)
+HttpServer::HttpServer(asio::io_context& io, HttpApplication& app, HttpServerOptions options)
     : io_(io),
-      handlers_(handlers),
       app_(app),
       options_(std::move(options)),
       log_(log::Get("nova.api.wsgi")),
@@ -173,7 +161,12 @@ void HttpServer::Accept() {
                 HttpRequest request = ToHttpRequest(std::move(request_message), remote);
                 ++in_flight_;
                 auto started = std::chrono::steady_clock::now();
-                HttpApplication::Result result = co_await RunOn(handlers_, [&]() {
+                // The application runs here, on the io thread that read the request: a
+                // handler that blocks (the database, an RPC call) holds this thread only, and
+                // the other threads of the io_context serve the other connections. A hand-off
+                // to a separate pool and back cost two thread wake-ups per request (~25% of
+                // nova-api's CPU for a show; docs/api.md, Round 3).
+                HttpApplication::Result result = [&]() {
                     HttpApplication::Result r;
                     if (!request.SplitTarget()) {
                         r.response = MakeFault(400, "Malformed request URL");
@@ -204,7 +197,7 @@ void HttpServer::Accept() {
                                       r.response.body.size(), r.response.log_microversion, seconds);
                     }
                     return r;
-                });
+                }();
                 bool keep_alive = client_keep_alive && options_.keep_alive && !stopping_;
                 auto response = ToBeast(std::move(result.response), version, keep_alive);
                 beast::error_code write_ec;

@@ -14,7 +14,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include "handlers/cells.hpp"
 #include "handlers/handlers.hpp"
@@ -247,7 +246,6 @@ int main(int argc, char** argv) {
                             *auth, policy, routes);
 
         asio::io_context io;
-        asio::thread_pool handler_pool(static_cast<std::size_t>(osapi.osapi_compute_handler_threads));
         api::HttpServerOptions server_options;
         server_options.listen_address = osapi.osapi_compute_listen;
         server_options.port = static_cast<unsigned short>(osapi.osapi_compute_listen_port);
@@ -256,7 +254,7 @@ int main(int argc, char** argv) {
         server_options.tcp_keepidle = wsgi.tcp_keepidle;
         server_options.max_request_body_size = static_cast<std::size_t>(middleware.max_request_body_size);
         server_options.use_forwarded_for = api_options.use_forwarded_for;
-        api::HttpServer compute_server(io, handler_pool, app, server_options);
+        api::HttpServer compute_server(io, app, server_options);
         compute_server.Start();
         std::vector<api::HttpServer*> servers{&compute_server};
 
@@ -268,7 +266,7 @@ int main(int argc, char** argv) {
             glance_options.name = "local Glance v2 (read-only image catalog)";
             glance_options.listen_address = glance.local_api_listen;
             glance_options.port = static_cast<unsigned short>(glance.local_api_listen_port);
-            glance_server = std::make_unique<api::HttpServer>(io, handler_pool, *glance_app, glance_options);
+            glance_server = std::make_unique<api::HttpServer>(io, *glance_app, glance_options);
             glance_server->Start();
             servers.push_back(glance_server.get());
         }
@@ -301,18 +299,16 @@ int main(int argc, char** argv) {
         };
         signals.async_wait(on_signal);
 
-        unsigned io_threads = osapi.osapi_compute_workers
-                                  ? static_cast<unsigned>(*osapi.osapi_compute_workers)
-                                  : std::max(1u, std::thread::hardware_concurrency());
-        NOVA_LOG_INFO(log, log::kNoContext,
-                      "nova-api {} started: {} io thread(s), {} handler thread(s), auth_strategy {}",
-                      conf::Version(), io_threads, osapi.osapi_compute_handler_threads,
-                      api_options.auth_strategy);
+        // Each thread reads requests, runs their handlers (which may block) and writes the
+        // answers; osapi_compute_workers, when larger, raises the count.
+        unsigned threads_count = static_cast<unsigned>(osapi.osapi_compute_handler_threads);
+        if (osapi.osapi_compute_workers) threads_count = std::max(threads_count, static_cast<unsigned>(*osapi.osapi_compute_workers));
+        NOVA_LOG_INFO(log, log::kNoContext, "nova-api {} started: {} thread(s), auth_strategy {}", conf::Version(),
+                      threads_count, api_options.auth_strategy);
         std::vector<std::thread> threads;
-        for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back([&io] { io.run(); });
+        for (unsigned i = 1; i < threads_count; ++i) threads.emplace_back([&io] { io.run(); });
         io.run();
         for (auto& t : threads) t.join();
-        handler_pool.join();
         NOVA_LOG_INFO(log, log::kNoContext, "nova-api stopped");
         return 0;
     } catch (const std::exception& e) {

@@ -6,6 +6,9 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <mutex>
 
@@ -20,6 +23,7 @@ using namespace nova;
 using namespace nova::api::testing;
 using nova::db::testing::ScratchDatabase;
 using Steady = std::chrono::steady_clock;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -30,6 +34,33 @@ long RssKiB(pid_t pid) {
         if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
     }
     return -1;
+}
+
+// CPU time (user + system) a process has used so far, in seconds; -1 when it cannot be read.
+double CpuSeconds(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto paren = text.rfind(')');  // the command name may hold spaces
+    if (paren == std::string::npos) return -1;
+    std::istringstream fields(text.substr(paren + 2));
+    std::string skip;
+    for (int i = 3; i < 14; ++i) fields >> skip;  // state .. cmajflt: fields 3-13
+    long utime = 0, stime = 0;
+    fields >> utime >> stime;
+    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// The test MariaDB's pid (scripts/services writes it under the profile's state directory).
+pid_t MariadbPid() {
+    const char* state = std::getenv("NOVA_STATE_DIR");
+    std::string dir = state ? state : "";
+    if (dir.empty()) {
+        if (const char* env = std::getenv("NOVA_SERVICES_ENV")) dir = fs::path(env).parent_path().string();
+    }
+    std::ifstream in(fs::path(dir) / "mariadb" / "mariadb.pid");
+    pid_t pid = 0;
+    in >> pid;
+    return pid;
 }
 
 double Percentile(std::vector<double> v, double p) {
@@ -137,6 +168,9 @@ int main(int argc, char** argv) {
         std::mutex mu;
         std::vector<double> all;
         auto until = Steady::now() + std::chrono::seconds(seconds);
+        const pid_t db_pid = MariadbPid();
+        const double api_cpu0 = CpuSeconds(api.pid()), db_cpu0 = db_pid ? CpuSeconds(db_pid) : -1,
+                     client_cpu0 = CpuSeconds(::getpid());
         std::vector<std::thread> threads;
         for (int t = 0; t < clients; ++t) {
             threads.emplace_back([&, t] {
@@ -162,6 +196,21 @@ int main(int argc, char** argv) {
         }
         std::cout << "GET /servers/{id}, " << clients << " clients: " << static_cast<double>(done) / seconds
                   << " req/s, p50 " << Percentile(all, 0.5) << " ms, p99 " << Percentile(all, 0.99) << " ms\n";
+        // Where the CPU went, per request: what decides the rate when the three share the cores.
+        auto per_request = [&](double before, double after) {
+            return before < 0 || after < 0 ? -1.0 : (after - before) * 1e6 / static_cast<double>(done);
+        };
+        const double api_us = per_request(api_cpu0, CpuSeconds(api.pid()));
+        const double db_us = db_pid ? per_request(db_cpu0, CpuSeconds(db_pid)) : -1;
+        const double client_us = per_request(client_cpu0, CpuSeconds(::getpid()));
+        std::cout << "CPU per GET /servers/{id}: nova-api " << api_us << " us, mariadbd " << db_us
+                  << " us, bench client " << client_us << " us (total " << api_us + db_us + client_us
+                  << " us; loadavg " << [] {
+                         std::ifstream in("/proc/loadavg");
+                         std::string l;
+                         std::getline(in, l);
+                         return l;
+                     }() << ")\n";
     }
     std::cout << "nova-api RSS after: " << RssKiB(api.pid()) / 1024.0 << " MiB\n";
     return 0;

@@ -30,12 +30,13 @@ void OsapiOptions::Declare(Schema<OsapiOptions>& s) {
           "Port on which the compute API listens (0: any free port, logged at startup).")
         .Port();
     s.Opt("osapi_compute_workers", &OsapiOptions::osapi_compute_workers,
-          "Threads doing the API's socket I/O (nova-cpp runs one process; Nova forks this "
-          "many processes). Unset: the number of CPUs.")
+          "Nova forks this many API processes; nova-cpp runs one process, whose thread count "
+          "(osapi_compute_handler_threads) this raises when it is larger.")
         .Min(1);
     s.Opt("osapi_compute_handler_threads", &OsapiOptions::osapi_compute_handler_threads, 16,
-          "nova-cpp: threads that run API request handlers, which may block on the "
-          "database or an RPC call; requests beyond this many wait in a queue.")
+          "nova-cpp: threads of the API's HTTP server; each reads a request, runs its "
+          "handler (which may block on the database or an RPC call) and writes the answer. "
+          "Requests beyond this many in flight wait until a thread is free.")
         .Min(1);
 }
 

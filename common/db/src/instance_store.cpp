@@ -531,50 +531,45 @@ public:
             if (!instances_.Maps(c)) throw InvalidInput({{"reason", "not a column of instances: " + c}});
             list += "`i`.`" + c + "`, ";
         }
-        static const std::string fault_list = faults_.SelectList("`f`", "f__");
-        const std::string nulls = [&] {
-            std::string out;
-            for (std::size_t i = 0, n = columns.size() + 1 + ColumnCount(fault_list); i < n; ++i) out += "NULL, ";
-            return out;
-        }();
-        // The latest fault only where the view shows it (ERROR and DELETED servers).
+        // One row: the metadata and the locked_reason item come as JSON objects built by
+        // scalar subqueries. (A UNION ALL of the three reads cost MariaDB a temporary table
+        // per show, and the fault's subquery ran for every server: about twice the CPU.)
         const std::string sql =
-            "(SELECT 0 AS `part`, " + list + "`x`.`flavor` AS `x_flavor`, " + fault_list +
-            ", NULL AS `d_key`, NULL AS `d_value` FROM `instances` `i`"
-            " LEFT JOIN `instance_extra` `x` ON `x`.`instance_uuid` = `i`.`uuid`"
-            " LEFT JOIN `instance_faults` `f` ON `i`.`vm_state` IN ('error', 'deleted') AND `f`.`id` ="
-            " (SELECT `ff`.`id` FROM `instance_faults` `ff` WHERE `ff`.`instance_uuid` = `i`.`uuid`"
-            " AND `ff`.`deleted` = 0 ORDER BY `ff`.`created_at` DESC, `ff`.`id` DESC LIMIT 1)" +
-            (read_deleted ? " WHERE `i`.`uuid` = ? ORDER BY `i`.`deleted` LIMIT 1)"
-                          : " WHERE `i`.`uuid` = ? AND `i`.`deleted` = 0)") +
-            " UNION ALL (SELECT 1, " + nulls + "`key`, `value` FROM `instance_metadata`"
-            " WHERE `instance_uuid` = ? AND `deleted` = 0)"
-            " UNION ALL (SELECT 2, " + nulls + "`key`, `value` FROM `instance_system_metadata`"
-            " WHERE `instance_uuid` = ? AND `deleted` = 0 AND `key` = 'locked_reason')";
-        auto rows = pool_.Read([&](Session& s) { return s.Query(sql, {uuid, uuid, uuid}); });
-        const Row* row = nullptr;
-        for (const auto& r : rows) {
-            if (*r.value(0) == "0") row = &r;
-        }
-        if (row == nullptr) throw InstanceNotFound({{"instance_id", uuid}});
+            "SELECT " + list + "`x`.`flavor` AS `x_flavor`,"
+            " (SELECT JSON_OBJECTAGG(`m`.`key`, `m`.`value`) FROM `instance_metadata` `m`"
+            " WHERE `m`.`instance_uuid` = `i`.`uuid` AND `m`.`deleted` = 0) AS `x_metadata`,"
+            " (SELECT JSON_OBJECTAGG(`s`.`key`, `s`.`value`) FROM `instance_system_metadata` `s`"
+            " WHERE `s`.`instance_uuid` = `i`.`uuid` AND `s`.`deleted` = 0 AND `s`.`key` = 'locked_reason')"
+            " AS `x_system_metadata`"
+            " FROM `instances` `i` LEFT JOIN `instance_extra` `x` ON `x`.`instance_uuid` = `i`.`uuid`" +
+            (read_deleted ? " WHERE `i`.`uuid` = ? ORDER BY `i`.`deleted` LIMIT 1" : " WHERE `i`.`uuid` = ? AND `i`.`deleted` = 0");
+        auto rows = pool_.Read([&](Session& s) { return s.Query(sql, {uuid}); });
+        if (rows.empty()) throw InstanceNotFound({{"instance_id", uuid}});
+        const Row& row = rows.front();
         objects::Instance inst;
-        instances_.Load(*row, inst);
-        if (auto text = row->OptString("x_flavor")) LoadFlavors(*text, inst, true);
+        instances_.Load(row, inst);
+        if (auto text = row.OptString("x_flavor")) LoadFlavors(*text, inst, true);
         objects::SetEmpty(inst, "metadata");
         objects::SetEmpty(inst, "system_metadata");
-        objects::SetNull(inst, "fault");
-        if (!row->IsNull("f__id")) {
-            objects::InstanceFault fault;
-            faults_.Load(detail::SubRow(*row, "f__"), fault);
-            *inst.mutable_fault() = std::move(fault);
+        for (auto [column, field] : {std::pair{"x_metadata", "metadata"}, std::pair{"x_system_metadata", "system_metadata"}}) {
+            auto text = row.OptString(column);
+            if (!text) continue;
+            auto items = Json::parse(*text, nullptr, false);
+            if (!items.is_object()) throw DBError({{"reason", std::string("unreadable ") + field + " of instance " + uuid}});
+            for (const auto& [key, value] : items.items()) SetDictItem(inst, field, key, value);
         }
-        const std::size_t key = row->columns().size() - 2;  // d_key, d_value
-        for (const auto& r : rows) {
-            const auto& part = *r.value(0);
-            if (part == "0") continue;
-            const auto& value = r.value(key + 1);
-            SetDictItem(inst, part == "1" ? "metadata" : "system_metadata", *r.value(key),
-                        value ? Json(*value) : Json());
+        // The latest fault, only where the view shows it (ERROR and DELETED servers).
+        objects::SetNull(inst, "fault");
+        if (inst.vm_state() == "error" || inst.vm_state() == "deleted") {
+            static const std::string fault_sql = "SELECT " + faults_.SelectList("`f`") +
+                                                 " FROM `instance_faults` `f` WHERE `f`.`instance_uuid` = ? AND `f`.`deleted` = 0"
+                                                 " ORDER BY `f`.`created_at` DESC, `f`.`id` DESC LIMIT 1";
+            auto faults = pool_.Read([&](Session& s) { return s.Query(fault_sql, {uuid}); });
+            if (!faults.empty()) {
+                objects::InstanceFault fault;
+                faults_.Load(faults.front(), fault);
+                *inst.mutable_fault() = std::move(fault);
+            }
         }
         return inst;
     }

@@ -192,6 +192,21 @@ TEST_CASE("the views' reads: GetForView and LoadViewRelated read what the server
     };
     auto active = make("active");
     auto failed = make("error");
+    // Metadata travels as JSON built by MariaDB (JSON_OBJECTAGG): quotes, backslashes,
+    // control characters and non-ASCII text come back as they were written.
+    const std::string tricky = "say \"hi\" \\ back\nslash\t\x01 \u00e9 \u2713 \U0001F600 {\"k\": [1]}";
+    {
+        auto inst = store.GetByUuid(active.uuid());
+        (*inst.mutable_metadata())["odd \"key\" \u00e9"] = tricky;
+        store.Save(inst);
+    }
+    auto bare = make("active");
+    {
+        auto inst = store.GetByUuid(bare.uuid());
+        inst.mutable_metadata()->clear();
+        inst.mutable_system_metadata()->clear();
+        store.Save(inst);
+    }
     InstanceFaultStore faults(db.pool(), db.clock());
     for (const auto* inst : {&active, &failed}) {
         objects::InstanceFault fault;
@@ -215,13 +230,20 @@ TEST_CASE("the views' reads: GetForView and LoadViewRelated read what the server
     CHECK(shown.flavor().memory_mb() == active.flavor().memory_mb());
     CHECK_FALSE(shown.has_old_flavor());
     CHECK_FALSE(shown.has_numa_topology());
-    CHECK(shown.metadata().size() == 2);
+    CHECK(shown.metadata().size() == 3);
     CHECK(shown.metadata().at("tier") == "front");
+    CHECK(shown.metadata().at("odd \"key\" \u00e9") == tricky);
     CHECK(shown.system_metadata().size() == 1);  // locked_reason only
     CHECK(shown.system_metadata().at("locked_reason") == "maintenance");
     CHECK(objects::IsNull(shown, "fault"));  // not shown for an ACTIVE server
     auto broken = store.GetForView(failed.uuid(), columns);
     CHECK(broken.fault().message() == "boom");
+    CHECK(broken.fault().code() == 500);
+    auto plain = store.GetForView(bare.uuid(), columns);
+    CHECK(plain.metadata().empty());
+    CHECK(plain.system_metadata().empty());
+    CHECK(objects::IsSet(plain, "metadata"));
+    CHECK(objects::IsNull(plain, "fault"));
     CHECK_THROWS_AS(store.GetForView(GenerateUuid(), columns), InstanceNotFound);
     CHECK_THROWS_AS(store.GetForView(active.uuid(), {"uuid", "no_such_column"}), InvalidInput);
 

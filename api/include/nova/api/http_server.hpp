@@ -1,10 +1,10 @@
 #pragma once
-// nova-api's HTTP/1.1 server on Boost.Beast. The io threads (an io_context run by
-// [DEFAULT] osapi_compute_workers threads) only do socket I/O: each request is read there,
-// handed to the handler pool (osapi_compute_handler_threads), where the application runs
-// and may block on the database or an RPC call, and the response is written back from the
-// io threads. Keep-alive, an idle/read timeout, a request body limit (413) and an access log
-// line per request. StopAccepting() is the first step of a graceful stop: no new
+// nova-api's HTTP/1.1 server on Boost.Beast. One io_context, run by
+// osapi_compute_handler_threads threads: the thread that reads a request runs the application
+// on it (which may block on the database or an RPC call) and writes the response, while the
+// other threads serve the other connections; requests beyond that many in flight wait on
+// their sockets. Keep-alive, an idle/read timeout, a request body limit (413) and an access
+// log line per request. StopAccepting() is the first step of a graceful stop: no new
 // connections; idle ones are closed; busy ones close after their response.
 #include <atomic>
 #include <chrono>
@@ -16,7 +16,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include "nova/api/compute_app.hpp"
 
@@ -36,8 +35,7 @@ struct HttpServerOptions {
 
 class HttpServer {
 public:
-    HttpServer(boost::asio::io_context& io, boost::asio::thread_pool& handlers,
-               HttpApplication& app, HttpServerOptions options);
+    HttpServer(boost::asio::io_context& io, HttpApplication& app, HttpServerOptions options);
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;
@@ -56,7 +54,6 @@ private:
     void Accept();
 
     boost::asio::io_context& io_;
-    boost::asio::thread_pool& handlers_;
     HttpApplication& app_;
     HttpServerOptions options_;
     std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;

@@ -86,8 +86,8 @@ public:
 
     // One instance as the API's server views show it (GET /servers/{id}), in one statement
     // and no transaction: the `instances` columns named in `columns`, the current flavor, the
-    // metadata, the `locked_reason` system metadata item, and the latest fault when vm_state
-    // is error or deleted. Nothing else of instance_extra is read, no info cache, and no
+    // metadata and the `locked_reason` system metadata item; a second statement reads the
+    // latest fault when vm_state is error or deleted. Nothing else of instance_extra is read, no info cache, and no
     // change-tracking baseline is kept (not for Save()). Throws InstanceNotFound as
     // GetByUuid; InvalidInput for a name that is not a column of `instances`.
     objects::Instance GetForView(const std::string& uuid, const std::vector<std::string>& columns,
