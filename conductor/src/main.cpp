@@ -16,7 +16,9 @@
 #include "nova/conf/quota.hpp"
 #include "nova/conf/scheduler.hpp"
 #include "nova/conf/upgrade_levels.hpp"
+#include "nova/db/cell_mapping_store.hpp"
 #include "nova/db/pool.hpp"
+#include "nova/db/warm_pool.hpp"
 #include "nova/db/service_store.hpp"
 #include "nova/rpc/transport.hpp"
 #include "nova/service/launcher.hpp"
@@ -82,6 +84,23 @@ int main(int argc, char** argv) {
              .orphaned_build_timeout = std::chrono::seconds(
                  compute_defaults.instance_build_timeout > 0 ? compute_defaults.instance_build_timeout : 1800)});
         conductor::ConductorManager manager(*api_pool, *cell_pool, clock, &compute_task);
+        // Every pool a build uses opened before the first request (db/warm_pool.hpp): they keep
+        // that many connections anyway after the first busy minute, and a conductor starting
+        // on a backlog otherwise opens them all in its first second, next to the API's POSTs.
+        {
+            const auto started = MonoClock::now();
+            const int n = messaging.executor_thread_pool_size;
+            int opened = db::WarmPool(*api_pool, n) + db::WarmPool(*cell_pool, n);
+            try {
+                for (const auto& cell : db::CellMappingStore(*api_pool, clock).GetAll()) {
+                    if (cell.uuid() != db::kCell0Uuid) opened += db::WarmPool(cells.Get(cell), n);
+                }
+            } catch (const std::exception& e) {
+                NOVA_LOG_WARN(logger, log::kNoContext, "cell databases not opened at start: {}", e.what());
+            }
+            NOVA_LOG_INFO(logger, log::kNoContext, "database pools: {} connections opened in {} ms", opened,
+                          std::chrono::duration_cast<std::chrono::milliseconds>(MonoClock::now() - started).count());
+        }
         service::DbServiceRecords records(services);
         service::Service svc({.host = defaults.host,
                               .binary = "nova-conductor",
