@@ -550,7 +550,7 @@ CreateResult ComputeApi::Create(const RequestContext& context, const CreateReque
 
     std::optional<image::Image> image;
     if (!request.image_id.empty()) {
-        image = deps_.images.Show(context, request.image_id);
+        image = images_.Show(deps_.images, deps_.clock, context, request.image_id);
         if (image->status != "active") throw ImageNotActive({{"image_id", request.image_id}});
         if (image->min_ram > flavor.memory_mb()) throw FlavorMemoryTooSmall();
         if (flavor.root_gb() != 0 && image->min_disk > flavor.root_gb()) throw FlavorDiskTooSmall();

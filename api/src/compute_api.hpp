@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "flavor_cache.hpp"
+#include "image_cache.hpp"
 #include "handlers/handlers.hpp"
 #include "instance_cells.hpp"
 #include "nova/api/instance_state.hpp"
@@ -164,6 +165,7 @@ private:
     handlers::HandlerDeps& deps_;
     mutable InstanceCellCache cell_cache_;  // Get: the instance mappings' cells
     mutable FlavorCache flavors_;           // Create, Resize: flavors by flavorid
+    mutable ImageCache images_;             // Create: active images, for a short TTL
     std::unique_ptr<ReservationQueue> reservations_;
     // What the project's BuildRequests hold (by project, then instance uuid): they do not
     // change, so each is read from its JSON once (those written here never).

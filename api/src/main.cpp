@@ -32,6 +32,7 @@
 #include "nova/conf/database.hpp"
 #include "nova/conf/quota.hpp"
 #include "nova/db/pool.hpp"
+#include "nova/db/warm_pool.hpp"
 #include "nova/conf/glance.hpp"
 #include "nova/conf/messaging.hpp"
 #include "nova/conf/upgrade_levels.hpp"
@@ -205,6 +206,8 @@ int main(int argc, char** argv) {
                 }
             }
             api_pool = db::Pool::Create(api_database);
+            // Opened now, not by the first burst of requests (db/warm_pool.hpp).
+            db::WarmPool(*api_pool, api_database.max_pool_size);
             cells = std::make_unique<api::handlers::CellDatabases>(*api_pool, cell_database, clock);
             deps.api_db = api_pool.get();
             deps.cells = cells.get();

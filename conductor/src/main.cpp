@@ -1,6 +1,9 @@
 // nova-conductor: Orchestrates builds and migrations; does database work for computes.
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
+#include <thread>
 
 #include "nova/common/clock.hpp"
 #include "nova/common/log.hpp"
@@ -13,7 +16,9 @@
 #include "nova/conf/quota.hpp"
 #include "nova/conf/scheduler.hpp"
 #include "nova/conf/upgrade_levels.hpp"
+#include "nova/db/cell_mapping_store.hpp"
 #include "nova/db/pool.hpp"
+#include "nova/db/warm_pool.hpp"
 #include "nova/db/service_store.hpp"
 #include "nova/rpc/transport.hpp"
 #include "nova/service/launcher.hpp"
@@ -21,6 +26,14 @@
 #include "nova/service/db_service_records.hpp"
 
 int main(int argc, char** argv) {
+    // glibc gives each thread that meets contention in malloc an arena of its own (up to 8
+    // per core) and keeps every arena at its peak size: the 64 RPC workers of a boot storm
+    // (JSON and protobuf copies of every build) left the conductor at 70-85 MiB, 55-60 with
+    // one arena per core, with no more CPU seconds in that run. MALLOC_ARENA_MAX in the environment
+    // (glibc reads it itself) sets another number.
+    if (std::getenv("MALLOC_ARENA_MAX") == nullptr) {
+        nova::service::LimitMallocArenas(static_cast<int>(std::max(2U, std::thread::hardware_concurrency())));
+    }
     using namespace nova;
     service::BlockServiceSignals();
     auto program = conf::StartProgram(
@@ -71,6 +84,23 @@ int main(int argc, char** argv) {
              .orphaned_build_timeout = std::chrono::seconds(
                  compute_defaults.instance_build_timeout > 0 ? compute_defaults.instance_build_timeout : 1800)});
         conductor::ConductorManager manager(*api_pool, *cell_pool, clock, &compute_task);
+        // Every pool a build uses opened before the first request (db/warm_pool.hpp): they keep
+        // that many connections anyway after the first busy minute, and a conductor starting
+        // on a backlog otherwise opens them all in its first second, next to the API's POSTs.
+        {
+            const auto started = MonoClock::now();
+            const int n = messaging.executor_thread_pool_size;
+            int opened = db::WarmPool(*api_pool, n) + db::WarmPool(*cell_pool, n);
+            try {
+                for (const auto& cell : db::CellMappingStore(*api_pool, clock).GetAll()) {
+                    if (cell.uuid() != db::kCell0Uuid) opened += db::WarmPool(cells.Get(cell), n);
+                }
+            } catch (const std::exception& e) {
+                NOVA_LOG_WARN(logger, log::kNoContext, "cell databases not opened at start: {}", e.what());
+            }
+            NOVA_LOG_INFO(logger, log::kNoContext, "database pools: {} connections opened in {} ms", opened,
+                          std::chrono::duration_cast<std::chrono::milliseconds>(MonoClock::now() - started).count());
+        }
         service::DbServiceRecords records(services);
         service::Service svc({.host = defaults.host,
                               .binary = "nova-conductor",

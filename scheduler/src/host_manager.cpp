@@ -25,6 +25,29 @@ void HostManager::Invalidate() {
     ++epoch_;  // the current snapshot is refreshed before the next request uses it
 }
 
+void HostManager::Consume(const std::string& node_uuid, const objects::RequestSpec& spec) {
+    AddConsumed(node_uuid, spec, 1);
+}
+
+void HostManager::Unconsume(const std::string& node_uuid, const objects::RequestSpec& spec) {
+    AddConsumed(node_uuid, spec, -1);
+}
+
+void HostManager::AddConsumed(const std::string& node_uuid, const objects::RequestSpec& spec,
+                              std::int64_t sign) {
+    const auto& flavor = spec.flavor();
+    std::lock_guard lock(consumed_mu_);
+    auto it = consumed_.find(node_uuid);
+    if (sign < 0 && it == consumed_.end()) return;  // already covered by a report
+    auto& c = it != consumed_.end() ? it->second : consumed_[node_uuid];
+    if (sign > 0) c.at = clock_.Now();
+    c.ram_mb += sign * flavor.memory_mb();
+    c.disk_mb += sign * (flavor.root_gb() + flavor.ephemeral_gb()) * 1024;
+    c.vcpus += sign * flavor.vcpus();
+    c.instances += sign;
+    if (c.instances <= 0) consumed_.erase(node_uuid);
+}
+
 HostManager::ReadCounts HostManager::read_counts() const {
     std::lock_guard lock(mu_);
     return counts_;
@@ -269,6 +292,26 @@ std::vector<HostState> HostManager::GetHostStates(const std::set<std::string>* n
     } else {
         out.reserve(snapshot->hosts.size());
         for (const auto& h : snapshot->hosts) out.push_back(*h);
+    }
+    {
+        std::lock_guard lock(consumed_mu_);
+        for (auto& h : out) {
+            if (consumed_.empty()) break;
+            auto it = consumed_.find(h.uuid);
+            if (it == consumed_.end()) continue;
+            // The record is in whole seconds: one written in a later second than the last
+            // placement here was written after it (and counts what its compute claimed).
+            if (h.reported_at && *h.reported_at > it->second.at) {
+                consumed_.erase(it);
+                continue;
+            }
+            const auto& c = it->second;
+            h.free_ram_mb -= c.ram_mb;
+            h.free_disk_mb -= c.disk_mb;
+            h.vcpus_used += c.vcpus;
+            h.num_instances += c.instances;
+            h.num_io_ops += c.instances;
+        }
     }
     if (spec.has_instance_group() && spec.instance_group().members_size() > 0 && !out.empty()) {
         // Members placed by any scheduler hold allocations on their node's provider, even

@@ -62,6 +62,12 @@ void HostState::UpdateFromComputeNode(const objects::ComputeNode& node) {
     cpu_allocation_ratio = node.cpu_allocation_ratio();
     ram_allocation_ratio = node.ram_allocation_ratio();
     disk_allocation_ratio = node.disk_allocation_ratio();
+    reported_at.reset();
+    if (node.has_updated_at()) {
+        reported_at = ToWallTime(node.updated_at());
+    } else if (node.has_created_at()) {
+        reported_at = ToWallTime(node.created_at());
+    }
 }
 
 void HostState::UpdateFromService(const objects::Service& service) {

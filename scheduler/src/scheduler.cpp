@@ -275,11 +275,15 @@ std::vector<std::vector<objects::Selection>> Scheduler::SelectDestinations(
                 }
                 const objects::InstanceGroup* group =
                     spec.has_instance_group() ? &spec.instance_group() : nullptr;
+                // Consumed before the claim, so that the requests choosing meanwhile weigh
+                // this host with it (and queue less on one provider's lock).
+                hosts_.Consume(host->uuid, spec);
                 if (placement_.Claim(instance_uuids[i], spec.project_id(), spec.user_id(), it->second,
                                      group)) {
                     picked = host;
                     break;
                 }
+                hosts_.Unconsume(host->uuid, spec);
             }
             if (!picked) {
                 NOVA_LOG_DEBUG(Log(), context, "Unable to successfully claim against any host.");
@@ -291,6 +295,7 @@ std::vector<std::vector<objects::Selection>> Scheduler::SelectDestinations(
             claimed.push_back(instance_uuids[i]);
         } else {
             picked = hosts.front();
+            hosts_.Consume(picked->uuid, spec);
         }
         chosen.push_back(picked);
         const log::WithInstance scope{&context, spec.instance_uuid()};
@@ -303,6 +308,7 @@ std::vector<std::vector<objects::Selection>> Scheduler::SelectDestinations(
     }
 
     if (chosen.size() != num_instances) {
+        for (auto* host : chosen) hosts_.Unconsume(host->uuid, spec);
         for (const auto& uuid : claimed) {
             NOVA_LOG_DEBUG(Log(), context, "Cleaning up allocations for {}", uuid);
             placement_.RemoveClaim(uuid);

@@ -1,6 +1,7 @@
 #include "nova/scheduler/service.hpp"
 
 #include "nova/db/cell_mapping_store.hpp"
+#include "nova/db/warm_pool.hpp"
 
 namespace nova::scheduler {
 
@@ -20,6 +21,9 @@ SchedulerService::SchedulerService(const conf::DatabaseOptions& api_database,
         cell_pools_.push_back(db::Pool::Create(cell_database, cell.database_connection()));
         cells.push_back({cell.uuid(), cell_pools_.back().get()});
     }
+    // Each worker's claim holds an API database connection: open them before the first
+    // request (db/warm_pool.hpp), not all at once when a backlog arrives.
+    db::WarmPool(*api_, api_database.max_pool_size);
     placement_ = std::make_unique<Placement>(*api_, clock);
     host_manager_ = std::make_unique<HostManager>(
         *api_, std::move(cells), clock, std::chrono::seconds(config.scheduler.host_state_cache_seconds));

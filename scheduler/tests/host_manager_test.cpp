@@ -110,3 +110,48 @@ TEST_CASE("a cached snapshot is refreshed in the background and after Invalidate
     CHECK(hosts->read_counts().full == 1);
     CHECK(hosts->read_counts().incremental == 1);
 }
+
+TEST_CASE("placements of this process are subtracted until the node reports after them") {
+    Cloud cloud;
+    const auto a = cloud.AddHost("a", {.vcpus = 8, .memory_mb = 8192, .disk_gb = 80});
+    cloud.AddHost("b", {.vcpus = 8, .memory_mb = 8192, .disk_gb = 80});
+    auto hosts = cloud.MakeHostManager(cloud.api(), cloud.cell(), /*ttl_seconds=*/3600);
+    auto spec = Cloud::Spec(2, 1024, 10);
+    auto states = hosts->GetHostStates(nullptr, spec);
+    REQUIRE(Find(states, "a") != nullptr);
+    CHECK(Find(states, "a")->free_ram_mb == 8192);
+
+    hosts->Consume(a, spec);
+    hosts->Consume(a, spec);
+    states = hosts->GetHostStates(nullptr, spec);  // the same cached snapshot
+    CHECK(hosts->read_counts().full == 1);
+    const auto* sa = Find(states, "a");
+    CHECK(sa->free_ram_mb == 8192 - 2048);
+    CHECK(sa->free_disk_mb == (80 - 20) * 1024);
+    CHECK(sa->vcpus_used == 4);
+    CHECK(sa->num_instances == 2);
+    CHECK(sa->num_io_ops == 2);
+    CHECK(Find(states, "b")->free_ram_mb == 8192);
+
+    // A failed claim takes its placement back.
+    hosts->Unconsume(a, spec);
+    states = hosts->GetHostStates(nullptr, spec);
+    CHECK(Find(states, "a")->free_ram_mb == 8192 - 1024);
+
+    // A record written in the same second as the placement does not replace it ...
+    cloud.cell().Execute("UPDATE `compute_nodes` SET `free_ram_mb` = 7000, `updated_at` = ? WHERE `uuid` = ?",
+                         {NowSeconds(cloud), a});
+    hosts->Invalidate();
+    states = hosts->GetHostStates(nullptr, spec);
+    CHECK(Find(states, "a")->free_ram_mb == 7000 - 1024);
+    // ... one written later does: the compute counts what it claimed.
+    cloud.cell().Execute("UPDATE `compute_nodes` SET `free_ram_mb` = 7168, `updated_at` = ? WHERE `uuid` = ?",
+                         {NowSeconds(cloud) + std::chrono::seconds(2), a});
+    hosts->Invalidate();
+    states = hosts->GetHostStates(nullptr, spec);
+    CHECK(Find(states, "a")->free_ram_mb == 7168);
+    CHECK(Find(states, "a")->num_instances == 0);
+    hosts->Unconsume(a, spec);  // nothing left to take back
+    states = hosts->GetHostStates(nullptr, spec);
+    CHECK(Find(states, "a")->free_ram_mb == 7168);
+}

@@ -89,6 +89,22 @@ TEST_CASE("multi-create: every instance claimed / and consumption spreads them")
     CHECK(per_host == std::map<std::string, int>{{"a", 2}, {"b", 2}});
 }
 
+TEST_CASE("single-instance requests served from one cached snapshot spread over the hosts") {
+    Harness h;
+    h.hosts = h.cloud.MakeHostManager(h.cloud.api(), h.cloud.cell(), /*ttl_seconds=*/3600);
+    for (const char* name : {"a", "b", "c", "d"}) h.cloud.AddHost(name, {.vcpus = 8, .memory_mb = 8192});
+    auto scheduler = h.Make();
+    std::map<std::string, int> per_host;
+    for (int i = 0; i < 8; ++i) {
+        auto result = scheduler.SelectDestinations(h.ctx, Cloud::Spec(1, 1024, 1), {GenerateUuid()}, true, false);
+        ++per_host[result.front().front().service_host()];
+    }
+    // Each request weighs the hosts with what the previous ones placed (not yet reported by
+    // any compute): two on each, not eight on the first.
+    CHECK(h.hosts->read_counts().full == 1);
+    CHECK(per_host == std::map<std::string, int>{{"a", 2}, {"b", 2}, {"c", 2}, {"d", 2}});
+}
+
 TEST_CASE("multi-create is all or nothing: claims are released when one instance fails") {
     Harness h;
     auto a = h.cloud.AddHost("a", {.vcpus = 2});
@@ -156,6 +172,12 @@ TEST_CASE("aggregates: availability zones / extra specs / weight multipliers") {
     CHECK(scheduler.SelectDestinations(h.ctx, ssd, {GenerateUuid()}, true, true).front()[0].service_host() == "b");
     // Stacking on b through its aggregate's ram_weight_multiplier.
     h.cloud.AddToAggregate("stack", {"a"}, {{"ram_weight_multiplier", "-1.0"}});
+    // b's compute reports after the two placements above (its record counts them from then on,
+    // and the scheduler stops subtracting them).
+    h.cloud.cell().Execute("UPDATE `compute_nodes` SET `updated_at` = ? WHERE `uuid` = ?",
+                           {WallTime(std::chrono::time_point_cast<std::chrono::seconds>(h.cloud.clock().Now())) +
+                                std::chrono::seconds(2),
+                            b});
     h.hosts->Invalidate();
     auto plain = scheduler.SelectDestinations(h.ctx, Cloud::Spec(1, 256, 1), {GenerateUuid()}, true, true);
     CHECK(plain.front()[0].service_host() == "b");

@@ -326,20 +326,22 @@ void ComputeManager::DoBuild(const RequestContext& context, objects::Instance& i
     try {
         deps_.tracker.InstanceClaim(context, instance, node, limits);
         claimed = true;
+        // Nova writes six times per build: BUILDING, the claim's host and node, NETWORKING,
+        // BLOCK_DEVICE_MAPPING, SPAWNING, ACTIVE, each a conductor call, an UPDATE and a read
+        // back. The claim's host is written with NETWORKING (nothing happens between them
+        // here, and the NETWORKING save's expected task_state None guards both), and
+        // BLOCK_DEVICE_MAPPING, a state this build leaves at once (no volumes to attach: the
+        // network info is empty and there are no mappings to prepare), is not written: the
+        // SPAWNING save expects NETWORKING instead. Four writes; a delete meanwhile still
+        // fails the next save's expected task_state, as in Nova.
         instance.set_launched_on(options_.host);
-        deps_.objects.SaveInstance(context, instance);
-
         instance.set_vm_state(vm_states::kBuilding);
         instance.set_task_state(task_states::kNetworking);
         deps_.objects.SaveInstance(context, instance, Json::array({nullptr}));
 
         instance.set_vm_state(vm_states::kBuilding);
-        instance.set_task_state(task_states::kBlockDeviceMapping);
-        deps_.objects.SaveInstance(context, instance);
-
-        instance.set_vm_state(vm_states::kBuilding);
         instance.set_task_state(task_states::kSpawning);
-        deps_.objects.SaveInstance(context, instance, Json(task_states::kBlockDeviceMapping));
+        deps_.objects.SaveInstance(context, instance, Json(task_states::kNetworking));
 
         virt::SpawnOptions spawn;
         if (args.contains("admin_password") && args["admin_password"].is_string()) {

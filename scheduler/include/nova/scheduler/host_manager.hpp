@@ -17,6 +17,14 @@
 //
 // Instances of a request's server group are always looked up fresh (their allocations), so
 // that the affinity filters see members placed a moment ago by another scheduler.
+//
+// What this process's requests placed on a node (Consume) is subtracted from the copies of
+// its state until its compute reports after it (Nova consumes from the HostState shared by
+// its requests, and skips compute node records older than that). Without it every request
+// served from one snapshot (and every one of a burst of concurrent requests) weighed the
+// same best host first: a boot storm of 1,000 servers on 100 hosts put 85 % of them on two
+// hosts, its claims queued on those two providers' row locks, and each claim's usage sum
+// grew with the pile.
 #include <chrono>
 #include <map>
 #include <memory>
@@ -57,6 +65,13 @@ public:
 
     // Expires the snapshot: the next request refreshes it (incrementally) before choosing.
     void Invalidate();
+
+    // `spec`'s flavor is being placed on the node `node_uuid` (Nova's consume_from_request on
+    // the shared HostState): the host states GetHostStates copies from now on have it
+    // subtracted, until the node's record says its compute reported after it. Unconsume takes
+    // it back (a claim that failed).
+    void Consume(const std::string& node_uuid, const objects::RequestSpec& spec);
+    void Unconsume(const std::string& node_uuid, const objects::RequestSpec& spec);
 
     // How far back an incremental read looks before the start of the previous one.
     static constexpr std::chrono::seconds kRefreshOverlap{5};
@@ -102,6 +117,18 @@ private:
     std::uint64_t epoch_ = 0;  // bumped by Invalidate: older snapshots are refreshed before use
     std::thread refresher_;
     ReadCounts counts_;
+
+    // Placed by this process's requests and not yet reported by the node's compute.
+    struct Consumed {
+        WallTime at;  // the latest Consume
+        std::int64_t ram_mb = 0;
+        std::int64_t disk_mb = 0;
+        std::int64_t vcpus = 0;
+        std::int64_t instances = 0;
+    };
+    void AddConsumed(const std::string& node_uuid, const objects::RequestSpec& spec, std::int64_t sign);
+    std::mutex consumed_mu_;
+    std::unordered_map<std::string, Consumed> consumed_;  // by node uuid
 
     // The incremental reader's state (refresh_mu_).
     std::vector<CellIndex> index_;

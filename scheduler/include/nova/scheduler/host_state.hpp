@@ -58,6 +58,9 @@ struct HostState {
     std::string service_disabled_reason;
     ServiceLiveness liveness;
 
+    // When the node's record was last written (its updated_at, else created_at; whole seconds).
+    std::optional<WallTime> reported_at;
+
     std::vector<std::shared_ptr<const objects::Aggregate>> aggregates;
     std::set<std::string> instances;  // uuids of the instances on this node
 
