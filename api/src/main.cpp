@@ -193,17 +193,10 @@ int main(int argc, char** argv) {
         std::unique_ptr<db::Pool> api_pool;
         std::unique_ptr<api::handlers::CellDatabases> cells;
         if (api_database.connection) {
-            // Each handler thread may hold a connection of each pool at once (a create holds
-            // its API database transaction while it counts in the cells): keep that many open,
-            // since a connection opened and closed per request costs a handshake and
-            // re-prepares its statements.
+            // A create holds its API database transaction while it counts in the cells.
             for (auto* options : {&api_database, &cell_database}) {
-                if (options->max_pool_size < osapi.osapi_compute_handler_threads) {
-                    NOVA_LOG_INFO(log, log::kNoContext, "database pool: max_pool_size {} raised to {} "
-                                  "(osapi_compute_handler_threads)", options->max_pool_size,
-                                  osapi.osapi_compute_handler_threads);
-                    options->max_pool_size = osapi.osapi_compute_handler_threads;
-                }
+                db::KeepConnectionPerThread(*options, osapi.osapi_compute_handler_threads,
+                                            "osapi_compute_handler_threads");
             }
             api_pool = db::Pool::Create(api_database);
             // Opened now, not by the first burst of requests (db/warm_pool.hpp).

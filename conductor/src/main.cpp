@@ -54,17 +54,9 @@ int main(int argc, char** argv) {
                        "[database] connection");
         return 1;
     }
-    // Each RPC worker thread may hold a connection of each pool at once: keep that many
-    // open. With the default 5 every build past the fifth concurrent one opened and closed a
-    // connection (a handshake and its statements prepared again, in this process and in
-    // MariaDB): 7 % of the conductor's CPU in a boot storm, besides MariaDB's share.
+    // Each RPC worker thread may hold a connection of each pool at once.
     for (auto* options : {&api_database, &cell_database}) {
-        if (options->max_pool_size < messaging.executor_thread_pool_size) {
-            NOVA_LOG_INFO(logger, log::kNoContext,
-                          "database pool: max_pool_size {} raised to {} (executor_thread_pool_size)",
-                          options->max_pool_size, messaging.executor_thread_pool_size);
-            options->max_pool_size = messaging.executor_thread_pool_size;
-        }
+        db::KeepConnectionPerThread(*options, messaging.executor_thread_pool_size, "executor_thread_pool_size");
     }
     try {
         SystemClock clock;

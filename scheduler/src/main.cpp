@@ -37,17 +37,10 @@ int main(int argc, char** argv) {
     // [scheduler] workers: Nova forks that many processes; here they are RPC handler threads
     // of one process (run more processes on the same queue to spread over machines).
     int workers = config.scheduler.workers.value_or(0);
-    // Each worker may hold a connection of a pool at once (a claim, a host state read): keep
-    // that many open. With the default 5 and 64 workers a boot storm opened and closed about
-    // one API database connection per build (a handshake and its statements prepared again,
-    // here and in MariaDB), as the conductor did before it raised its own.
+    // A worker holds a connection while it claims or reads host states.
     const int threads = workers > 0 ? workers : messaging.executor_thread_pool_size;
     for (auto* options : {&api_database, &cell_database}) {
-        if (options->max_pool_size < threads) {
-            NOVA_LOG_INFO(logger, nova::log::kNoContext, "database pool: max_pool_size {} raised to {} (workers)",
-                          options->max_pool_size, threads);
-            options->max_pool_size = threads;
-        }
+        nova::db::KeepConnectionPerThread(*options, threads, workers > 0 ? "[scheduler] workers" : "executor_thread_pool_size");
     }
 
     nova::SystemClock clock;

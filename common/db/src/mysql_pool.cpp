@@ -378,6 +378,13 @@ private:
 
 }  // namespace
 
+void KeepConnectionPerThread(conf::DatabaseOptions& options, int threads, const char* threads_option) {
+    if (options.max_pool_size >= threads) return;
+    NOVA_LOG_INFO(Log(), log::kNoContext, "database pool: max_pool_size {} raised to {} ({})",
+                  options.max_pool_size, threads, threads_option);
+    options.max_pool_size = threads;
+}
+
 std::unique_ptr<Pool> Pool::Create(const conf::DatabaseOptions& options,
                                    std::optional<std::string> url) {
     auto text = url ? url : options.connection;
