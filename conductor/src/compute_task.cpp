@@ -306,6 +306,25 @@ void ComputeTaskManager::ScheduleAndBuildInstances(
     const Json& injected_files, const Json& requested_networks, const Json& block_device_mapping,
     const Json& tags) {
     if (build_requests.empty() || request_specs.empty()) return;
+    // At most max_concurrent_builds at once; the RPC worker waits here for its turn.
+    std::unique_lock turn(builds_mu_, std::defer_lock);
+    struct Permit {
+        ComputeTaskManager* self;
+        bool held = false;
+        ~Permit() {
+            if (!held) return;
+            std::lock_guard lock(self->builds_mu_);
+            --self->builds_running_;
+            self->builds_cv_.notify_one();
+        }
+    } permit{this};
+    if (options_.max_concurrent_builds > 0) {
+        turn.lock();
+        builds_cv_.wait(turn, [&] { return builds_running_ < options_.max_concurrent_builds; });
+        ++builds_running_;
+        permit.held = true;
+        turn.unlock();
+    }
     std::vector<std::string> uuids;
     for (const auto& br : build_requests) uuids.push_back(br.instance_uuid());
 

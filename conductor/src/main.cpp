@@ -74,7 +74,11 @@ int main(int argc, char** argv) {
              .max_attempts = scheduler_options.max_attempts,
              .quota_defaults = quota.Limits(),
              .orphaned_build_timeout = std::chrono::seconds(
-                 compute_defaults.instance_build_timeout > 0 ? compute_defaults.instance_build_timeout : 1800)});
+                 compute_defaults.instance_build_timeout > 0 ? compute_defaults.instance_build_timeout : 1800),
+             // Two per core (at least 4): enough to keep the cores busy while others wait on
+             // the scheduler and the broker, few enough that the API's requests do not queue
+             // in MariaDB behind a backlog's builds.
+             .max_concurrent_builds = static_cast<int>(std::max(4U, 2 * std::thread::hardware_concurrency()))});
         conductor::ConductorManager manager(*api_pool, *cell_pool, clock, &compute_task);
         // Every pool a build uses opened before the first request (db/warm_pool.hpp): they keep
         // that many connections anyway after the first busy minute, and a conductor starting

@@ -294,6 +294,7 @@ std::vector<HostState> HostManager::GetHostStates(const std::set<std::string>* n
         for (const auto& h : snapshot->hosts) out.push_back(*h);
     }
     {
+        const auto now = clock_.Now();
         std::lock_guard lock(consumed_mu_);
         for (auto& h : out) {
             if (consumed_.empty()) break;
@@ -301,7 +302,7 @@ std::vector<HostState> HostManager::GetHostStates(const std::set<std::string>* n
             if (it == consumed_.end()) continue;
             // The record is in whole seconds: one written in a later second than the last
             // placement here was written after it (and counts what its compute claimed).
-            if (h.reported_at && *h.reported_at > it->second.at) {
+            if ((h.reported_at && *h.reported_at > it->second.at) || now - it->second.at > kConsumedTtl) {
                 consumed_.erase(it);
                 continue;
             }

@@ -155,3 +155,18 @@ TEST_CASE("placements of this process are subtracted until the node reports afte
     states = hosts->GetHostStates(nullptr, spec);
     CHECK(Find(states, "a")->free_ram_mb == 7168);
 }
+
+TEST_CASE("a placement its compute never reports is forgotten after kConsumedTtl") {
+    Cloud cloud;
+    const auto a = cloud.AddHost("a", {.vcpus = 8, .memory_mb = 8192, .disk_gb = 80});
+    ManualClock clock(cloud.clock().Now());
+    auto hosts = std::make_unique<HostManager>(cloud.api(), std::vector<CellDatabase>{{cloud.cell_uuid(), &cloud.cell()}},
+                                               clock, std::chrono::seconds(3600));
+    auto spec = Cloud::Spec(2, 1024, 10);
+    hosts->Consume(a, spec);
+    CHECK(Find(hosts->GetHostStates(nullptr, spec), "a")->free_ram_mb == 8192 - 1024);
+    clock.Advance(HostManager::kConsumedTtl - std::chrono::seconds(1));
+    CHECK(Find(hosts->GetHostStates(nullptr, spec), "a")->free_ram_mb == 8192 - 1024);
+    clock.Advance(std::chrono::seconds(2));
+    CHECK(Find(hosts->GetHostStates(nullptr, spec), "a")->free_ram_mb == 8192);
+}

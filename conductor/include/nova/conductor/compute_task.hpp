@@ -27,6 +27,7 @@
 //   vm_state with task_state None and a fault, and answers NoValidHost "No valid host found
 //   for cold migrate" / "... for resize" as Nova does.
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -79,6 +80,11 @@ struct ComputeTaskOptions {
     // How old a build that never reached a compute must be before ReapOrphanedBuilds fails
     // it ([DEFAULT] instance_build_timeout, 1800 s when that is 0).
     std::chrono::seconds orphaned_build_timeout{1800};
+    // The most schedule_and_build_instances run at once (0: as many as RPC workers). Each is
+    // a scheduler call and a dozen database round trips; on a backlog 64 of them at once kept
+    // 30-45 MariaDB threads runnable on a 2-core machine, every API request queued behind
+    // them, and finished the backlog no sooner than a few per core do.
+    int max_concurrent_builds = 0;
 };
 
 class ComputeTaskManager {
@@ -128,6 +134,9 @@ private:
     db::Pool& api_;
     CellDatabases& cells_;
     const Clock& clock_;
+    std::mutex builds_mu_;
+    std::condition_variable builds_cv_;
+    int builds_running_ = 0;
     const scheduler::SchedulerRpcApi& scheduler_;
     const compute::ComputeRpcApi& compute_;
     ComputeTaskOptions options_;

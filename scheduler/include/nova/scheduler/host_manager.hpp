@@ -77,6 +77,10 @@ public:
     static constexpr std::chrono::seconds kRefreshOverlap{5};
     // Every this long a refresh reads everything (rows removed outright, clock oddities).
     static constexpr std::chrono::seconds kFullRefreshInterval{300};
+    // A placement (Consume) not reported by its node's compute after this long never reached
+    // it (the build was deleted or failed before the compute claimed it, and a compute writes
+    // its record only when something changed): it is forgotten.
+    static constexpr std::chrono::seconds kConsumedTtl{60};
 
     // Reads done so far, full and incremental (for tests and the benchmark).
     struct ReadCounts {
