@@ -276,6 +276,63 @@ TEST_CASE("Stop finishes in-flight work, then no more requests are taken") {
     CHECK(broker.Depth("svc") == 1);
 }
 
+// A transport whose first `fail` reply publishes fail as a lost connection would fail them.
+class ReplyLosingTransport final : public Transport {
+public:
+    ReplyLosingTransport(std::shared_ptr<Transport> inner, int fail) : inner_(std::move(inner)), fail_(fail) {}
+    void Publish(const Destination& destination, std::string body, const PublishOptions& options,
+                 PublishDone done) override {
+        if (destination.kind == Destination::Kind::kReply) {
+            ++replies;
+            if (fail_ > 0) {
+                --fail_;
+                done(std::make_exception_ptr(MessageDeliveryFailure(
+                    {{"reason", "the connection to the broker was lost before it confirmed the message"}})));
+                return;
+            }
+        }
+        inner_->Publish(destination, std::move(body), options, std::move(done));
+    }
+    std::unique_ptr<Subscription> SubscribeRpc(const std::string& exchange, const std::string& topic,
+                                               const std::string& server, DeliveryHandler handler) override {
+        return inner_->SubscribeRpc(exchange, topic, server, std::move(handler));
+    }
+    std::unique_ptr<Subscription> SubscribeNotifications(const std::string& exchange, const std::string& queue,
+                                                         DeliveryHandler handler) override {
+        return inner_->SubscribeNotifications(exchange, queue, std::move(handler));
+    }
+    std::string ReplyQueue() override { return inner_->ReplyQueue(); }
+    ReplyWaiter& Replies() override { return inner_->Replies(); }
+    const TransportOptions& options() const override { return inner_->options(); }
+
+    std::atomic<int> replies{0};
+
+private:
+    std::shared_ptr<Transport> inner_;
+    std::atomic<int> fail_;
+};
+
+TEST_CASE("a reply the broker did not confirm goes out once more, and a second failure ends the request") {
+    auto transport = NewTransport();
+    Recorder recorder;
+    auto once = std::make_shared<ReplyLosingTransport>(transport, 1);
+    {
+        Server server(once, {"compute", "host1"}, {ComputeEndpoint("host1", recorder)});
+        server.Start();
+        Client client(transport, {.topic = "compute", .version = "6.0"});
+        CHECK(client.Call(UserContext(), "echo", {{"x", 1}})["args"]["x"] == 1);
+        CHECK(once->replies == 2);
+    }
+    auto always = std::make_shared<ReplyLosingTransport>(transport, 1000);
+    Server server(always, {"compute", "host1"}, {ComputeEndpoint("host1", recorder)});
+    server.Start();
+    Client client(transport, {.topic = "compute", .version = "6.0"});
+    CHECK_THROWS_AS(client.Prepare({.timeout = 300ms}).Call(UserContext(), "echo", Json::object()),
+                    MessagingTimeout);
+    CHECK(always->replies == 2);  // sent, sent again, then given up
+    server.Stop();  // the request counts as finished: Stop does not wait for it forever
+}
+
 TEST_CASE("handlers run on the worker pool, concurrently") {
     auto transport = NewTransport();
     std::atomic<int> running{0};
