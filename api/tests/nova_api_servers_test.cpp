@@ -168,6 +168,28 @@ public:
         REQUIRE_MESSAGE(api->WaitReady(), api->Log());
         return api;
     }
+    // An instance of project `demo` in the cell that never got a host (vm_state error), with
+    // its mapping: what a local delete in nova-api removes. Returns its uuid.
+    std::string CreateHostlessInstance() {
+        const std::string uuid = nova::GenerateUuid();
+        objects::Instance instance;
+        instance.set_uuid(uuid);
+        instance.set_project_id("demo");
+        instance.set_user_id("demo");
+        instance.set_display_name("lost");
+        instance.set_vm_state("error");
+        instance.set_locked(false);
+        db::InstanceStore(cell_db_.pool(), clock_).Create(instance);
+        objects::InstanceMapping mapping;
+        mapping.set_instance_uuid(uuid);
+        mapping.set_project_id("demo");
+        mapping.set_user_id("demo");
+        mapping.set_queued_for_delete(false);
+        *mapping.mutable_cell_mapping() = cell_;
+        db::InstanceMappingStore(api_db_.pool(), clock_).Create(mapping);
+        return uuid;
+    }
+
     int port() const { return api_.compute_port; }
     const std::string& exchange() const { return exchange_; }
     const std::string& transport_url() const { return transport_url_; }
@@ -519,22 +541,7 @@ TEST_CASE("servers: delete before a cell (BuildRequest) and local delete of an i
     CHECK(cloud.Demo("GET", "/servers").json()["servers"].empty());
 
     // An instance in the cell that never got a host (ERROR): deleted by the API itself.
-    const std::string orphan = nova::GenerateUuid();
-    objects::Instance lost;
-    lost.set_uuid(orphan);
-    lost.set_project_id("demo");
-    lost.set_user_id("demo");
-    lost.set_display_name("lost");
-    lost.set_vm_state("error");
-    lost.set_locked(false);
-    db::InstanceStore(cloud.cell_db().pool(), clock).Create(lost);
-    objects::InstanceMapping lm;
-    lm.set_instance_uuid(orphan);
-    lm.set_project_id("demo");
-    lm.set_user_id("demo");
-    lm.set_queued_for_delete(false);
-    *lm.mutable_cell_mapping() = cloud.cell();
-    db::InstanceMappingStore(cloud.api_db().pool(), clock).Create(lm);
+    const std::string orphan = cloud.CreateHostlessInstance();
     CHECK(cloud.Demo("GET", "/servers/" + orphan).json()["server"]["status"] == "ERROR");
     REQUIRE(cloud.Demo("DELETE", "/servers/" + orphan).status == 204);
     auto row = db::InstanceStore(cloud.cell_db().pool(), clock).GetByUuid(orphan, true);
@@ -815,22 +822,7 @@ TEST_CASE("servers: a local delete sends instance.delete.start and .end (version
                                 "[notifications]\nnotification_format = versioned\nversioned_notifications_topics = " +
                                 topic + "\n");
 
-    const std::string orphan = nova::GenerateUuid();
-    objects::Instance lost;
-    lost.set_uuid(orphan);
-    lost.set_project_id("demo");
-    lost.set_user_id("demo");
-    lost.set_display_name("lost");
-    lost.set_vm_state("error");
-    lost.set_locked(false);
-    db::InstanceStore(cloud.cell_db().pool(), cloud.clock()).Create(lost);
-    objects::InstanceMapping lm;
-    lm.set_instance_uuid(orphan);
-    lm.set_project_id("demo");
-    lm.set_user_id("demo");
-    lm.set_queued_for_delete(false);
-    *lm.mutable_cell_mapping() = cloud.cell();
-    db::InstanceMappingStore(cloud.api_db().pool(), cloud.clock()).Create(lm);
+    const std::string orphan = cloud.CreateHostlessInstance();
 
     auto deleted = Client(api->compute_port).Send("DELETE", "/v2.1/servers/" + orphan, As("demo:demo"), "");
     REQUIRE_MESSAGE(deleted.status == 204, deleted.body);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "nova/common/error.hpp"
+#include "nova/common/json_escape.hpp"
 #include "nova/common/time.hpp"
 #include "nova/common/utf8.hpp"
 #include "nova/common/uuid.hpp"
@@ -65,39 +66,14 @@ std::optional<std::string> OptionalStringMember(const Json& message, const char*
 
 }  // namespace
 
-// Appends `text` (valid UTF-8, as Dump produces it) as the body of a JSON string literal.
-// The envelope is written by hand because escaping the inner text is the hot spot of a cast.
-static void AppendEscaped(std::string& out, std::string_view text) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::size_t start = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        out.append(text.data() + start, i - start);
-        start = i + 1;
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            default:
-                out += "\\u00";
-                out += kHex[c >> 4];
-                out += kHex[c & 0xf];
-        }
-    }
-    out.append(text.data() + start, text.size() - start);
-}
-
+// The envelope is written by hand (AppendJsonEscaped) because escaping the inner text is the
+// hot spot of a cast.
 std::string EncodeEnvelope(const Json& message) {
     const std::string inner = Dump(message);
     std::string body;
     body.reserve(inner.size() + inner.size() / 8 + 48);
     body += "{\"oslo.version\": \"2.0\", \"oslo.message\": \"";
-    AppendEscaped(body, inner);
+    AppendJsonEscaped(body, inner);
     body += "\"}";
     return body;
 }
@@ -243,7 +219,7 @@ public:
     void String(std::string_view s) {
         for (unsigned char c : s) {
             if (c >= 0x80) {  // not plain ASCII: let the JSON library write (and repair) it
-                AppendEscaped(out_, Dump(Json(std::string(s))));
+                AppendJsonEscaped(out_, Dump(Json(std::string(s))));
                 return;
             }
         }
@@ -295,7 +271,7 @@ public:
         } else if (value.is_null()) {
             out_ += "null";
         } else {
-            AppendEscaped(out_, Dump(value));
+            AppendJsonEscaped(out_, Dump(value));
         }
     }
     std::string Finish() {

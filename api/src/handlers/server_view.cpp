@@ -11,6 +11,7 @@
 #include "common.hpp"
 #include "nova/api/server_status.hpp"
 #include "nova/common/error.hpp"
+#include "nova/common/json_escape.hpp"
 #include "nova/common/time.hpp"
 #include "nova/objects/object.hpp"
 
@@ -93,25 +94,7 @@ void JsonWriter::String(std::string_view v) {
         }
     }
     out_ += '"';
-    for (char c : v) {
-        switch (c) {
-            case '"': out_ += "\\\""; break;
-            case '\\': out_ += "\\\\"; break;
-            case '\b': out_ += "\\b"; break;
-            case '\f': out_ += "\\f"; break;
-            case '\n': out_ += "\\n"; break;
-            case '\r': out_ += "\\r"; break;
-            case '\t': out_ += "\\t"; break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-                    out_ += buf;
-                } else {
-                    out_ += c;
-                }
-        }
-    }
+    AppendJsonEscaped(out_, v);
     out_ += '"';
 }
 
