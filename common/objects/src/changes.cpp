@@ -77,10 +77,22 @@ std::set<std::string> WhatChanged(const Message& object) {
     std::set<std::string> changed;
     const auto* state = State(object);
     if (state) changed.insert(state->changes().begin(), state->changes().end());
+    if (!state || !state->has_baseline()) {
+        // Without a baseline (a new object) every field that holds a value or None changed:
+        // what a comparison with an empty message would report, without copying the object
+        // (creates serialize new instances, specs and build requests several times each).
+        // Its child objects' fields are named here already, so there is nothing to recurse for.
+        std::vector<const FieldDescriptor*> present;
+        object.GetReflection()->ListFields(object, &present);
+        for (const auto* f : present) {
+            if (f->name() != "obj_state") changed.insert(f->name());
+        }
+        StateDifferences(state ? *state : ObjectState::default_instance(), ObjectState::default_instance(), changed);
+        return changed;
+    }
     {
-        // Without a baseline (a new object) every field that holds a value or None changed.
         std::unique_ptr<Message> then(object.New());
-        if (state && state->has_baseline()) then->ParseFromString(state->baseline());
+        then->ParseFromString(state->baseline());
         auto now = Stripped(object);
         TopLevelFields reporter(changed);
         MessageDifferencer differ;

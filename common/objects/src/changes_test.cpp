@@ -1,8 +1,10 @@
 #include <doctest/doctest.h>
 
+#include "fill_for_test.hpp"
 #include "nova/common/error.hpp"
 #include "nova/objects/instance.pb.h"
 #include "nova/objects/object.hpp"
+#include "nova/objects/options.pb.h"
 
 using namespace nova;
 using namespace nova::objects;
@@ -71,4 +73,27 @@ TEST_CASE("marking a field changed by hand") {
     MarkChanged(inst, "metadata");
     CHECK(WhatChanged(inst) == std::set<std::string>{"metadata"});
     CHECK_THROWS_AS(MarkChanged(inst, "no_such"), InvalidInput);
+}
+
+TEST_CASE("a new object's changes are what a comparison with an empty baseline reports, for every type") {
+    // WhatChanged names a new object's fields without comparing; the same object on top of
+    // an empty baseline goes through the comparison, and both must agree.
+    for (const auto* type : AllObjectTypes()) {
+        CAPTURE(type->full_name());
+        const auto* prototype = google::protobuf::MessageFactory::generated_factory()->GetPrototype(type);
+        std::unique_ptr<Message> fresh(prototype->New());
+        testing::FillAll(*fresh);
+        for (const auto* f : ObjectFields(*type)) {
+            if (f->options().GetExtension(nullable)) {
+                SetNull(*fresh, f->name());  // None is a change too
+                break;
+            }
+        }
+        std::unique_ptr<Message> based(prototype->New());
+        ResetChanges(*based);
+        based->MergeFrom(*fresh);
+        const auto fast = WhatChanged(*fresh);
+        CHECK(fast.empty() == ObjectFields(*type).empty());
+        CHECK(fast == WhatChanged(*based));
+    }
 }
