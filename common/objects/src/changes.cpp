@@ -1,5 +1,7 @@
 // Change tracking by comparison with a baseline: the generated setters need no help, and an
 // object that came off the wire keeps the changes its sender reported.
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/message_differencer.h>
 
 #include <memory>
@@ -64,6 +66,19 @@ void StateDifferences(const ObjectState& now, const ObjectState& then,
     }
 }
 
+// The bytes of a baseline: deterministic (maps in key order), so that an object whose values
+// are those of its baseline serializes to the same bytes and needs no field-by-field compare.
+std::string BaselineBytes(const Message& stripped) {
+    std::string out;
+    {
+        google::protobuf::io::StringOutputStream stream(&out);
+        google::protobuf::io::CodedOutputStream coded(&stream);
+        coded.SetSerializationDeterministic(true);
+        stripped.SerializeToCodedStream(&coded);
+    }
+    return out;
+}
+
 std::unique_ptr<Message> Stripped(const Message& object) {
     std::unique_ptr<Message> copy(object.New());
     copy->CopyFrom(object);
@@ -90,10 +105,11 @@ std::set<std::string> WhatChanged(const Message& object) {
         StateDifferences(state ? *state : ObjectState::default_instance(), ObjectState::default_instance(), changed);
         return changed;
     }
-    {
+    if (auto now = Stripped(object); BaselineBytes(*now) != state->baseline()) {
+        // Equal bytes mean equal values; different ones may still be equal (a map's order), so
+        // the comparison decides.
         std::unique_ptr<Message> then(object.New());
         then->ParseFromString(state->baseline());
-        auto now = Stripped(object);
         TopLevelFields reporter(changed);
         MessageDifferencer differ;
         differ.ReportDifferencesTo(&reporter);
@@ -139,8 +155,7 @@ void ResetChanges(Message& object, bool recursive) {
     }
     auto& state = MutableState(object);
     state.clear_changes();
-    auto baseline = Stripped(object);
-    state.set_baseline(baseline->SerializeAsString());
+    state.set_baseline(BaselineBytes(*Stripped(object)));
     state.set_has_baseline(true);
 }
 
@@ -170,7 +185,7 @@ void ResetChanges(Message& object, const std::set<std::string>& fields) {
         }
         Remove(*state.mutable_changes(), name);
     }
-    state.set_baseline(base->SerializeAsString());
+    state.set_baseline(BaselineBytes(*base));
     state.set_has_baseline(true);
 }
 
