@@ -1,6 +1,7 @@
 // The Pool on MySQL Connector/C++ 1.1 (the JDBC-style API), against MariaDB.
 #include <cppconn/connection.h>
 #include <cppconn/driver.h>
+#include <cppconn/metadata.h>
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 #include <cppconn/resultset_metadata.h>
@@ -11,6 +12,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <type_traits>
 
@@ -19,6 +21,7 @@
 #include "nova/common/log.hpp"
 #include "nova/common/time.hpp"
 #include "nova/db/pool.hpp"
+#include "sql_literals.hpp"
 
 namespace nova::db {
 
@@ -41,10 +44,33 @@ sql::Driver& Driver() {
     return *driver;
 }
 
+// A one-trip transaction's statements (Pool::TransactionInOneTrip), kept until its function
+// returns. Nothing has run yet when the function asks, so there is nothing to answer.
+class StatementsKept final : public Session {
+public:
+    struct Statement {
+        std::string sql;
+        Params params;
+    };
+    Rows Query(std::string_view, const Params&) override {
+        throw std::logic_error("a one-trip transaction cannot query");
+    }
+    std::uint64_t Execute(std::string_view sql, const Params& params) override {
+        statements_.push_back({std::string(sql), params});
+        return 0;
+    }
+    std::int64_t LastInsertId() override { throw std::logic_error("a one-trip transaction has no insert id yet"); }
+    const std::vector<Statement>& statements() const { return statements_; }
+
+private:
+    std::vector<Statement> statements_;
+};
+
 class MysqlSession final : public Session {
 public:
-    MysqlSession(std::unique_ptr<sql::Connection> conn, bool autocommit)
-        : conn_(std::move(conn)), born_(MonoClock::now()), autocommit_(autocommit) {}
+    MysqlSession(std::unique_ptr<sql::Connection> conn, bool autocommit, bool compound_statements)
+        : conn_(std::move(conn)), born_(MonoClock::now()), autocommit_(autocommit),
+          compound_statements_(compound_statements) {}
 
     Rows Query(std::string_view text, const Params& params) override {
         return Guarded("query", [&] {
@@ -93,6 +119,26 @@ public:
     // library's error, so a COMMIT lost with the server would look like a success (the
     // restart test caught that).
     void Commit() { Execute("COMMIT", {}); }
+
+    // Runs `kept` and commits, in one round trip when the server has compound statements.
+    void RunAndCommit(const std::vector<StatementsKept::Statement>& kept) {
+        if (kept.empty()) return;  // nothing written, nothing to commit
+        if (!compound_statements_) {
+            for (const auto& st : kept) Execute(st.sql, st.params);
+            Commit();
+            return;
+        }
+        std::string block = "BEGIN NOT ATOMIC ";
+        for (const auto& st : kept) {
+            block += detail::WithLiterals(st.sql, st.params);
+            block += "; ";
+        }
+        block += "COMMIT; END";
+        Guarded("statement", [&] {
+            if (!text_statement_) text_statement_.reset(conn_->createStatement());
+            text_statement_->execute(block);
+        });
+    }
     void Rollback() noexcept {
         if (broken_ || autocommit_) return;  // autocommit: nothing is left open
         try {
@@ -170,8 +216,10 @@ private:
 
     std::unique_ptr<sql::Connection> conn_;
     std::map<std::string, Statement, std::less<>> statements_;
+    std::unique_ptr<sql::Statement> text_statement_;  // for compound statements
     MonoTime born_;
     bool autocommit_ = false;
+    bool compound_statements_ = false;  // MariaDB's BEGIN NOT ATOMIC ... END
     bool broken_ = false;
 };
 
@@ -197,19 +245,24 @@ public:
 
 protected:
     void RunTransaction(const std::function<void(Session&)>& fn, Deadline deadline) override {
-        Run(fn, deadline, false);
+        Run(fn, deadline, Mode::kTransaction);
     }
     void RunRead(const std::function<void(Session&)>& fn, Deadline deadline) override {
-        Run(fn, deadline, true);
+        Run(fn, deadline, Mode::kRead);
+    }
+    void RunInOneTrip(const std::function<void(Session&)>& fn, Deadline deadline) override {
+        Run(fn, deadline, Mode::kOneTrip);
     }
 
 private:
-    void Run(const std::function<void(Session&)>& fn, Deadline deadline, bool autocommit) {
+    enum class Mode { kRead, kTransaction, kOneTrip };
+
+    void Run(const std::function<void(Session&)>& fn, Deadline deadline, Mode mode) {
         int attempt = 0;
         auto interval = std::chrono::duration<double>(options_.db_retry_interval);
         for (;;) {
             try {
-                Attempt(fn, deadline, autocommit);
+                Attempt(fn, deadline, mode);
                 return;
             } catch (const NovaError& e) {
                 const bool retryable = e.IsA("DBDeadlock") || e.IsA("DBConnectionError");
@@ -242,13 +295,20 @@ private:
         }
     }
 
-    void Attempt(const std::function<void(Session&)>& fn, Deadline deadline, bool autocommit) {
+    void Attempt(const std::function<void(Session&)>& fn, Deadline deadline, Mode mode) {
+        const bool autocommit = mode == Mode::kRead;
         auto session = Checkout(deadline, autocommit);
         bool committed = false;
         try {
             session->SetAutocommit(autocommit);
-            fn(*session);
-            if (!autocommit) session->Commit();
+            if (mode == Mode::kOneTrip) {
+                StatementsKept kept;
+                fn(kept);
+                session->RunAndCommit(kept.statements());
+            } else {
+                fn(*session);
+                if (!autocommit) session->Commit();
+            }
             committed = true;
         } catch (...) {
             if (!committed) session->Rollback();
@@ -353,8 +413,12 @@ private:
         }
         opts["OPT_CHARSET_NAME"] = sql::SQLString(charset);
         std::unique_ptr<sql::Connection> conn;
+        bool compound_statements = false;
         try {
             conn.reset(Driver().connect(opts));
+            // From the handshake (no round trip): "10.11.6-MariaDB-0+deb12u1".
+            compound_statements = std::string(conn->getMetaData()->getDatabaseProductVersion()).find("MariaDB") !=
+                                  std::string::npos;
             conn->setAutoCommit(autocommit);
             // oslo.db's default mysql_sql_mode: bad values are errors, never truncated.
             std::unique_ptr<sql::PreparedStatement> mode(
@@ -363,7 +427,7 @@ private:
         } catch (const sql::SQLException& e) {
             detail::Rethrow(e, "connect to " + url_.Redacted());
         }
-        return std::make_unique<MysqlSession>(std::move(conn), autocommit);
+        return std::make_unique<MysqlSession>(std::move(conn), autocommit, compound_statements);
     }
 
     const conf::DatabaseOptions options_;

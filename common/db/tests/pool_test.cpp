@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <barrier>
+#include <stdexcept>
 #include <utility>  // before Asio: Boost 1.74 needs std::exchange declared
 
 #include <boost/asio/co_spawn.hpp>
@@ -90,6 +91,60 @@ TEST_CASE("the pool waits for a free connection, then gives up at pool_timeout")
     release.arrive_and_wait();
     holder.join();
     CHECK(pool->Query("SELECT 1 AS x").front().Int("x") == 1);
+    CHECK(pool->Stats().open == 1);
+}
+
+TEST_CASE("a one-trip transaction writes its statements at once, values verbatim, or nothing") {
+    // One connection, so that its own statement counter tells how the statements went.
+    auto options = ScratchDatabase::Options();
+    options.max_pool_size = 1;
+    options.max_overflow = 0;
+    ScratchDatabase db;
+    auto pool = Pool::Create(options, db.url());
+    pool->Execute("CREATE TABLE a (id INT AUTO_INCREMENT PRIMARY KEY, v MEDIUMTEXT, n BIGINT, f DOUBLE, "
+                  "b BOOLEAN, at DATETIME, z TEXT NULL) ENGINE=InnoDB");
+    pool->Execute("CREATE TABLE u (name VARCHAR(64) PRIMARY KEY) ENGINE=InnoDB");
+    auto prepared_runs = [&] {
+        return std::stoll(pool->Query("SHOW SESSION STATUS LIKE 'Com_stmt_execute'").front().String("Value"));
+    };
+    const std::vector<std::string> values = {
+        "'; DROP TABLE a; --", "back\\slash \\' \" ` ?", "\xF0\x9F\x98\x80 名前", std::string("nul\0byte", 8), "",
+        std::string(100000, 'x'),
+    };
+    const auto when = WallTime(std::chrono::seconds(1764510307));
+    const auto before = prepared_runs();
+    pool->TransactionInOneTrip([&](Session& s) {
+        for (const auto& v : values) {
+            s.Execute("INSERT INTO a (v, n, f, b, at, z) VALUES (?, ?, ?, ?, ?, ?)",
+                      {v, std::int64_t{-9007199254740993}, 0.1, true, when, nullptr});
+        }
+        s.Execute("INSERT INTO u (name) VALUES (?)", {std::string("first")});
+        CHECK_THROWS_AS(s.Query("SELECT 1 AS x"), std::logic_error);
+    });
+    // The SHOW itself is the only prepared statement run in between: the INSERTs and the
+    // COMMIT went as one compound statement.
+    CHECK(prepared_runs() - before == 1);
+    auto rows = pool->Query("SELECT v, n, f, b, at, z FROM a ORDER BY id");
+    REQUIRE(rows.size() == values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        CHECK(rows.rows[i].String("v") == values[i]);
+        CHECK(rows.rows[i].Int("n") == -9007199254740993);
+        CHECK(rows.rows[i].Double("f") == 0.1);
+        CHECK(rows.rows[i].Bool("b"));
+        CHECK(rows.rows[i].Time("at") == when);
+        CHECK(rows.rows[i].IsNull("z"));
+    }
+    // A statement that fails (here the last, a duplicate key) takes the others with it, with
+    // the error Transaction would raise.
+    CHECK_THROWS_AS(pool->TransactionInOneTrip([&](Session& s) {
+        s.Execute("INSERT INTO a (v) VALUES (?)", {std::string("not kept")});
+        s.Execute("INSERT INTO u (name) VALUES (?)", {std::string("first")});
+    }),
+                    DBDuplicateEntry);
+    CHECK(pool->Query("SELECT COUNT(*) AS n FROM a").front().Int("n") == static_cast<std::int64_t>(values.size()));
+    // The connection is fine afterwards, for both kinds of transaction.
+    pool->TransactionInOneTrip([&](Session& s) { s.Execute("INSERT INTO u (name) VALUES (?)", {std::string("second")}); });
+    CHECK(pool->Query("SELECT COUNT(*) AS n FROM u").front().Int("n") == 2);
     CHECK(pool->Stats().open == 1);
 }
 
