@@ -120,27 +120,37 @@ public:
     // restart test caught that).
     void Commit() { Execute("COMMIT", {}); }
 
-    // Runs `kept` and commits, in one round trip when the server has compound statements.
+    // Runs `kept` in a transaction and commits: in one round trip, on a connection of either
+    // mode, when the server has compound statements (the block opens its own transaction);
+    // else statement by statement, the connection switched to transactions.
     void RunAndCommit(const std::vector<StatementsKept::Statement>& kept) {
         if (kept.empty()) return;  // nothing written, nothing to commit
         if (!compound_statements_) {
+            SetAutocommit(false);
             for (const auto& st : kept) Execute(st.sql, st.params);
             Commit();
             return;
         }
-        std::string block = "BEGIN NOT ATOMIC ";
+        std::string block = "BEGIN NOT ATOMIC START TRANSACTION; ";
         for (const auto& st : kept) {
             block += detail::WithLiterals(st.sql, st.params);
             block += "; ";
         }
         block += "COMMIT; END";
-        Guarded("statement", [&] {
-            if (!text_statement_) text_statement_.reset(conn_->createStatement());
-            text_statement_->execute(block);
-        });
+        try {
+            Guarded("statement", [&] {
+                if (!text_statement_) text_statement_.reset(conn_->createStatement());
+                text_statement_->execute(block);
+            });
+        } catch (const NovaError&) {
+            // A statement of the block failed: its transaction is open even in autocommit.
+            Rollback(/*explicit_transaction=*/true);
+            throw;
+        }
     }
-    void Rollback() noexcept {
-        if (broken_ || autocommit_) return;  // autocommit: nothing is left open
+    void Rollback(bool explicit_transaction = false) noexcept {
+        // autocommit: nothing is left open, unless a START TRANSACTION opened it
+        if (broken_ || (autocommit_ && !explicit_transaction)) return;
         try {
             Execute("ROLLBACK", {});
         } catch (const NovaError&) {
@@ -297,15 +307,16 @@ private:
 
     void Attempt(const std::function<void(Session&)>& fn, Deadline deadline, Mode mode) {
         const bool autocommit = mode == Mode::kRead;
-        auto session = Checkout(deadline, autocommit);
+        // A one-trip transaction takes an idle connection of either mode (reads' first).
+        auto session = Checkout(deadline, autocommit || mode == Mode::kOneTrip);
         bool committed = false;
         try {
-            session->SetAutocommit(autocommit);
             if (mode == Mode::kOneTrip) {
                 StatementsKept kept;
                 fn(kept);
                 session->RunAndCommit(kept.statements());
             } else {
+                session->SetAutocommit(autocommit);
                 fn(*session);
                 if (!autocommit) session->Commit();
             }
