@@ -33,6 +33,8 @@ constexpr int kConnectTimeoutSeconds = 10;
 // A statement that takes longer than this is treated as a lost connection (it is, or the
 // server is stuck): InnoDB's own lock wait timeout (50 s) fires well before.
 constexpr int kReadWriteTimeoutSeconds = 120;
+// The largest compound statement a one-trip transaction sends (RunAndCommit).
+constexpr std::size_t kMaxCompoundBytes = 4 << 20;
 // Prepared statements kept per connection.
 constexpr std::size_t kMaxCachedStatements = 256;
 
@@ -125,16 +127,22 @@ public:
     // else statement by statement, the connection switched to transactions.
     void RunAndCommit(const std::vector<StatementsKept::Statement>& kept) {
         if (kept.empty()) return;  // nothing written, nothing to commit
-        if (!compound_statements_) {
+        std::string block;
+        if (compound_statements_) {
+            block = "BEGIN NOT ATOMIC START TRANSACTION; ";
+            for (const auto& st : kept) {
+                block += detail::WithLiterals(st.sql, st.params);
+                block += "; ";
+                // Hex doubles the values: a create of hundreds of servers at once goes
+                // statement by statement rather than near max_allowed_packet (16 MiB).
+                if (block.size() > kMaxCompoundBytes) break;
+            }
+        }
+        if (block.empty() || block.size() > kMaxCompoundBytes) {
             SetAutocommit(false);
             for (const auto& st : kept) Execute(st.sql, st.params);
             Commit();
             return;
-        }
-        std::string block = "BEGIN NOT ATOMIC START TRANSACTION; ";
-        for (const auto& st : kept) {
-            block += detail::WithLiterals(st.sql, st.params);
-            block += "; ";
         }
         block += "COMMIT; END";
         try {

@@ -145,6 +145,15 @@ TEST_CASE("a one-trip transaction writes its statements at once, values verbatim
     // The connection is fine afterwards, for both kinds of transaction.
     pool->TransactionInOneTrip([&](Session& s) { s.Execute("INSERT INTO u (name) VALUES (?)", {std::string("second")}); });
     CHECK(pool->Query("SELECT COUNT(*) AS n FROM u").front().Int("n") == 2);
+    // Values too large for one compound statement go statement by statement, still atomic.
+    const auto before_large = prepared_runs();
+    const std::string large(5 << 20, 'y');
+    pool->TransactionInOneTrip([&](Session& s) {
+        s.Execute("INSERT INTO a (v) VALUES (?)", {large});
+        s.Execute("INSERT INTO u (name) VALUES (?)", {std::string("third")});
+    });
+    CHECK(prepared_runs() - before_large == 4);  // the two INSERTs, the COMMIT, the SHOW
+    CHECK(pool->Query("SELECT v FROM a ORDER BY id DESC LIMIT 1").front().String("v") == large);
     CHECK(pool->Stats().open == 1);
 }
 
