@@ -135,7 +135,9 @@ objects::InstanceActionEvent InstanceActionStore::EventFinish(const std::string&
 
 namespace {
 
-// The newest live action of (instance_uuid, request_id), as ActionIn picks it; two parameters.
+// The newest live action of (instance_uuid, request_id), as ActionIn picks it, as a derived
+// table of one row (its `id`) to join; two parameters. (Compared with `=` as a scalar
+// subquery, MariaDB does not evaluate it before planning: it scanned the outer table.)
 constexpr const char* kActionIdOfRequest =
     "(SELECT `a`.`id` FROM `instance_actions` `a` WHERE `a`.`instance_uuid` = ? AND `a`.`request_id` = ?"
     " AND `a`.`deleted` = 0 ORDER BY `a`.`id` DESC LIMIT 1)";
@@ -147,8 +149,8 @@ void InstanceActionStore::RecordEventStart(const std::string& instance_uuid, con
     auto now = detail::FloorNow(clock_);
     static const std::string sql =
         "INSERT INTO `instance_actions_events` (`event`, `action_id`, `start_time`, `host`, `created_at`,"
-        " `deleted`) SELECT ?, `a`.`id`, ?, ?, ?, 0 FROM `instance_actions` `a` WHERE `a`.`id` = " +
-        std::string(kActionIdOfRequest);
+        " `deleted`) SELECT ?, `act`.`id`, ?, ?, ?, 0 FROM " +
+        std::string(kActionIdOfRequest) + " `act`";
     const auto inserted = pool_.AutoCommit([&](Session& s) {
         return s.Execute(sql, {event, now, host ? Param(*host) : Param(nullptr), now, instance_uuid, request_id});
     });
@@ -166,17 +168,20 @@ void InstanceActionStore::RecordEventFinish(const std::string& instance_uuid, co
         return;
     }
     auto now = detail::FloorNow(clock_);
-    // The newest live event of that name of the action, as EventFinish picks it (through a
-    // derived table: MariaDB reads it before it updates the table it comes from).
+    // The newest live event of that name of the action, as EventFinish picks it: a derived
+    // table of one row (MariaDB reads it before it updates the table it comes from) joined to
+    // the event by its id (a `WHERE id = (SELECT ...)` form scanned the whole table).
     const std::string sql =
-        std::string("UPDATE `instance_actions_events` SET `finish_time` = ?, `result` = ?, ") +
-        (traceback ? "`traceback` = ?, " : "") +
-        "`updated_at` = ? WHERE `id` = (SELECT `id` FROM (SELECT `e`.`id` FROM `instance_actions_events` `e`"
-        " WHERE `e`.`action_id` = " + kActionIdOfRequest +
-        " AND `e`.`event` = ? AND `e`.`deleted` = 0 ORDER BY `e`.`id` DESC LIMIT 1) AS `latest`)";
-    Params params{now, result};
+        std::string("UPDATE `instance_actions_events` `t` JOIN (SELECT `e`.`id` FROM `instance_actions_events` `e`"
+                    " JOIN ") +
+        kActionIdOfRequest +
+        " `act` ON `e`.`action_id` = `act`.`id` WHERE `e`.`event` = ? AND `e`.`deleted` = 0"
+        " ORDER BY `e`.`id` DESC LIMIT 1) `latest` ON `t`.`id` = `latest`.`id`"
+        " SET `t`.`finish_time` = ?, `t`.`result` = ?, " +
+        (traceback ? "`t`.`traceback` = ?, " : "") + "`t`.`updated_at` = ?";
+    Params params{instance_uuid, request_id, event, now, result};
     if (traceback) params.emplace_back(*traceback);
-    params.insert(params.end(), {now, instance_uuid, request_id, event});
+    params.emplace_back(now);
     const auto matched = pool_.AutoCommit([&](Session& s) { return s.Execute(sql, params); });
     if (matched == 0) {
         // Which one is missing: the action, or its event.
