@@ -284,11 +284,14 @@ public:
             }
         } else if (objname == "InstanceActionEvent") {
             if (method == "event_start") {
-                auto event = actions_.EventStart(StringArg(args, kwargs, 0, "instance_uuid"),
-                                                 context.request_id, StringArg(args, kwargs, 1, "event_name"),
-                                                 OptString(Arg(args, kwargs, 3, "host")));
-                if (!Truthy(Arg(args, kwargs, 2, "want_result", true))) return {nullptr, nullptr};
-                return object(std::move(event));
+                const auto uuid = StringArg(args, kwargs, 0, "instance_uuid");
+                const auto name = StringArg(args, kwargs, 1, "event_name");
+                const auto host = OptString(Arg(args, kwargs, 3, "host"));
+                if (!Truthy(Arg(args, kwargs, 2, "want_result", true))) {
+                    actions_.RecordEventStart(uuid, context.request_id, name, host);  // one statement
+                    return {nullptr, nullptr};
+                }
+                return object(actions_.EventStart(uuid, context.request_id, name, host));
             }
             if (method == "event_finish" || method == "event_finish_with_failure") {
                 bool failure = method == "event_finish_with_failure";
@@ -299,12 +302,16 @@ public:
                 bool error = !exc_tb.is_null();
                 std::optional<std::string> traceback;
                 if (error) traceback = exc_tb.is_string() ? exc_tb.get<std::string>() : exc_tb.dump();
-                auto event = actions_.EventFinish(StringArg(args, kwargs, 0, "instance_uuid"),
-                                                  context.request_id, StringArg(args, kwargs, 1, "event_name"),
-                                                  error ? "Error" : "Success", traceback);
+                const auto uuid = StringArg(args, kwargs, 0, "instance_uuid");
+                const auto name = StringArg(args, kwargs, 1, "event_name");
                 Json want = failure ? Arg(args, kwargs, 4, "want_result") : Arg(args, kwargs, 2, "want_result", true);
-                if (!Truthy(want)) return {nullptr, nullptr};
-                return object(std::move(event));
+                if (!Truthy(want)) {
+                    actions_.RecordEventFinish(uuid, context.request_id, name, error ? "Error" : "Success",
+                                               traceback);  // one statement on success
+                    return {nullptr, nullptr};
+                }
+                return object(actions_.EventFinish(uuid, context.request_id, name, error ? "Error" : "Success",
+                                                   traceback));
             }
         } else if (objname == "BlockDeviceMappingList") {
             if (method == "get_by_instance_uuid") {

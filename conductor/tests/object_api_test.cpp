@@ -229,7 +229,12 @@ TEST_CASE("instances: get, save with expected task state, actions and events, de
     objinst["nova_object.data"]["id"] = got["nova_object.data"]["id"];
     objinst["nova_object.data"]["task_state"] = "spawning";
     objinst["nova_object.changes"] = Json::array({"task_state"});
+    // A compute's state change costs the UPDATE and one read back (the pool's idle connection
+    // is in autocommit mode: no switch).
+    cell.pool().Query("SELECT 1");
+    auto before = cell.pool().Stats().statements;
     Json reply = Action(api, ctx, args);
+    CHECK(cell.pool().Stats().statements - before == 2);
     CheckShape(reply, save.reply.at("result"), "Instance.save");
     CHECK(reply[0]["obj_what_changed"].empty());
     CHECK(db::InstanceStore(cell.pool(), cell.clock()).GetByUuid(uuid).task_state() == "spawning");
@@ -260,7 +265,10 @@ TEST_CASE("instances: get, save with expected task state, actions and events, de
     auto event_start = Load("conductor.object_class_action_versions.InstanceActionEvent.event_start");
     args = event_start.args;
     args["args"][0] = uuid;
+    cell.pool().Query("SELECT 1");
+    before = cell.pool().Stats().statements;
     CHECK(ClassCall(api, ctx, args) == event_start.reply.at("result"));  // want_result=False: None
+    CHECK(cell.pool().Stats().statements - before == 1);  // one INSERT ... SELECT
     auto event_fail = Load("conductor.object_class_action_versions.InstanceActionEvent.event_finish_with_failure");
     args = event_fail.args;
     args["args"][0] = uuid;

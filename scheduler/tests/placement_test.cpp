@@ -49,6 +49,23 @@ TEST_CASE("candidates honour ratios / reserved amounts and current usage") {
     CHECK(placement.GetAllocationCandidates({{"VCPU", 1}, {"MEMORY_MB", 1025}}, 1000).empty());
 }
 
+TEST_CASE("a new consumer's claim is eight round trips, its allocations one INSERT") {
+    Cloud cloud;
+    Placement placement(cloud.api(), cloud.clock());
+    auto rp = cloud.AddHost("h", {.vcpus = 4, .memory_mb = 4096, .disk_gb = 40});
+    const Resources three{{"VCPU", 2}, {"MEMORY_MB", 1024}, {"DISK_GB", 10}};
+    // The pool's idle connection in transaction mode (a switch is a round trip of its own).
+    cloud.api().Transaction([](db::Session& s) { s.Query("SELECT 1"); });
+    const auto before = cloud.api().Stats().statements;
+    auto consumer = GenerateUuid();
+    REQUIRE(placement.Claim(consumer, "p", "u", rp, three));
+    // The provider locked, its capacity, the consumer read and created, the consumer's
+    // providers, the provider's generation, the three allocations, COMMIT.
+    CHECK(cloud.api().Stats().statements - before == 8);
+    CHECK(placement.GetAllocations(consumer) == std::map<std::string, Resources>{{rp, three}});
+    CHECK(placement.GetUsages(rp) == three);
+}
+
 TEST_CASE("a claim checks capacity and bumps the provider generation") {
     Cloud cloud;
     Placement placement(cloud.api(), cloud.clock());

@@ -241,7 +241,8 @@ void InstanceMappingStore::Save(objects::InstanceMapping& mapping) {
 
 void InstanceMappingStore::SetCell(const std::string& instance_uuid, const objects::CellMapping& cell) {
     auto now = detail::FloorNow(clock_);
-    pool_.Transaction([&](Session& s) {
+    // One statement in autocommit (the cell read from the database carries its id).
+    pool_.AutoCommit([&](Session& s) {
         if (s.Execute("UPDATE `instance_mappings` SET `cell_id` = ?, `updated_at` = ? WHERE `instance_uuid` = ?",
                       {CellId(s, cell), now, instance_uuid}) == 0) {
             throw InstanceMappingNotFound({{"uuid", instance_uuid}});

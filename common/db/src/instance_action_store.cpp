@@ -52,7 +52,7 @@ objects::InstanceAction ActionIn(Session& s, const std::string& instance_uuid, c
 void InstanceActionStore::ActionStart(objects::InstanceAction& action) {
     auto now = detail::FloorNow(clock_);
     if (!action.has_start_time()) SetTime(*action.mutable_start_time(), now);
-    pool_.Transaction([&](Session& s) {
+    pool_.AutoCommit([&](Session& s) {
         action.set_id(Actions().Insert(s, action, now, {{"deleted", std::int64_t{0}}}));
     });
     objects::ResetChanges(action);
@@ -131,6 +131,63 @@ objects::InstanceActionEvent InstanceActionStore::EventFinish(const std::string&
         objects::ResetChanges(e);
         return e;
     });
+}
+
+namespace {
+
+// The newest live action of (instance_uuid, request_id), as ActionIn picks it, as a derived
+// table of one row (its `id`) to join; two parameters. (Compared with `=` as a scalar
+// subquery, MariaDB does not evaluate it before planning: it scanned the outer table.)
+constexpr const char* kActionIdOfRequest =
+    "(SELECT `a`.`id` FROM `instance_actions` `a` WHERE `a`.`instance_uuid` = ? AND `a`.`request_id` = ?"
+    " AND `a`.`deleted` = 0 ORDER BY `a`.`id` DESC LIMIT 1)";
+
+}  // namespace
+
+void InstanceActionStore::RecordEventStart(const std::string& instance_uuid, const std::string& request_id,
+                                           const std::string& event, const std::optional<std::string>& host) {
+    auto now = detail::FloorNow(clock_);
+    static const std::string sql =
+        "INSERT INTO `instance_actions_events` (`event`, `action_id`, `start_time`, `host`, `created_at`,"
+        " `deleted`) SELECT ?, `act`.`id`, ?, ?, ?, 0 FROM " +
+        std::string(kActionIdOfRequest) + " `act`";
+    const auto inserted = pool_.AutoCommit([&](Session& s) {
+        return s.Execute(sql, {event, now, host ? Param(*host) : Param(nullptr), now, instance_uuid, request_id});
+    });
+    if (inserted == 0) {
+        throw InstanceActionNotFound({{"request_id", request_id}, {"instance_uuid", instance_uuid}});
+    }
+}
+
+void InstanceActionStore::RecordEventFinish(const std::string& instance_uuid, const std::string& request_id,
+                                            const std::string& event, const std::string& result,
+                                            const std::optional<std::string>& traceback) {
+    if (result == "Error") {
+        // The action is marked failed too: two writes, one transaction (a failure is rare).
+        EventFinish(instance_uuid, request_id, event, result, traceback);
+        return;
+    }
+    auto now = detail::FloorNow(clock_);
+    // The newest live event of that name of the action, as EventFinish picks it: a derived
+    // table of one row (MariaDB reads it before it updates the table it comes from) joined to
+    // the event by its id (a `WHERE id = (SELECT ...)` form scanned the whole table).
+    const std::string sql =
+        std::string("UPDATE `instance_actions_events` `t` JOIN (SELECT `e`.`id` FROM `instance_actions_events` `e`"
+                    " JOIN ") +
+        kActionIdOfRequest +
+        " `act` ON `e`.`action_id` = `act`.`id` WHERE `e`.`event` = ? AND `e`.`deleted` = 0"
+        " ORDER BY `e`.`id` DESC LIMIT 1) `latest` ON `t`.`id` = `latest`.`id`"
+        " SET `t`.`finish_time` = ?, `t`.`result` = ?, " +
+        (traceback ? "`t`.`traceback` = ?, " : "") + "`t`.`updated_at` = ?";
+    Params params{instance_uuid, request_id, event, now, result};
+    if (traceback) params.emplace_back(*traceback);
+    params.emplace_back(now);
+    const auto matched = pool_.AutoCommit([&](Session& s) { return s.Execute(sql, params); });
+    if (matched == 0) {
+        // Which one is missing: the action, or its event.
+        auto action = GetByRequestId(instance_uuid, request_id);
+        throw InstanceActionEventNotFound({{"action_id", action.id()}, {"event", event}});
+    }
 }
 
 std::vector<objects::InstanceActionEvent> InstanceActionStore::GetEvents(std::int64_t action_id) {

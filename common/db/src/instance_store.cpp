@@ -241,29 +241,43 @@ public:
         for (const auto& f : changed) {
             if (instances_.Maps(f) && f != "uuid" && f != "id") column_changes.insert(f);
         }
+        std::set<std::string> extra_changes;
+        for (const auto& f : changed) {
+            if (extra_.Maps(f)) extra_changes.insert(f);
+        }
+        const bool flavor_changes =
+            changed.contains("flavor") || changed.contains("old_flavor") || changed.contains("new_flavor");
+        const bool cache_changes = changed.contains("info_cache") && inst.has_info_cache();
+        const bool dict_changes = changed.contains("metadata") || changed.contains("system_metadata");
+        auto update_instance = [&](Session& s) {
+            if (column_changes.empty() && !expects) return;
+            std::string where = "`uuid` = ? AND `deleted` = 0";
+            Params params{inst.uuid()};
+            AddExpectation(where, params, "task_state", expected.task_state);
+            AddExpectation(where, params, "vm_state", expected.vm_state);
+            auto matched = instances_.Update(s, inst, column_changes, now, where, params);
+            if (matched == 0) RaiseConflict(s, inst.uuid(), expected);
+        };
+        if (extra_changes.empty() && !flavor_changes && !cache_changes && !dict_changes) {
+            // Only the instances row changes (every state change of a build, a reboot, a
+            // stop...): its UPDATE commits on its own, and the instance is read back after it
+            // in one statement. Two round trips where a transaction took four (UPDATE, the
+            // instance, its metadata, COMMIT). The read may show a write made after this one,
+            // as a refresh() right after a save would.
+            pool_.AutoCommit(update_instance);
+            objects::ResetChanges(inst, true);
+            if (reread) *reread = GetOne(kByUuidReadDeleted, {inst.uuid()}, inst.uuid());
+            return;
+        }
         pool_.Transaction([&](Session& s) {
-            if (!column_changes.empty() || expects) {
-                std::string where = "`uuid` = ? AND `deleted` = 0";
-                Params params{inst.uuid()};
-                AddExpectation(where, params, "task_state", expected.task_state);
-                AddExpectation(where, params, "vm_state", expected.vm_state);
-                auto matched = instances_.Update(s, inst, column_changes, now, where, params);
-                if (matched == 0) RaiseConflict(s, inst.uuid(), expected);
-            }
-            std::set<std::string> extra_changes;
-            for (const auto& f : changed) {
-                if (extra_.Maps(f)) extra_changes.insert(f);
-            }
+            update_instance(s);
             detail::ObjectTable::Extra flavors;
-            if (changed.contains("flavor") || changed.contains("old_flavor") ||
-                changed.contains("new_flavor")) {
-                flavors.emplace_back("flavor", FlavorsJson(inst));
-            }
+            if (flavor_changes) flavors.emplace_back("flavor", FlavorsJson(inst));
             if (!extra_changes.empty() || !flavors.empty()) {
                 extra_.Update(s, inst, extra_changes, now, "`instance_uuid` = ? AND `deleted` = 0",
                               {inst.uuid()}, flavors);
             }
-            if (changed.contains("info_cache") && inst.has_info_cache()) {
+            if (cache_changes) {
                 auto cache = inst.info_cache();
                 cache.set_instance_uuid(inst.uuid());
                 if (caches_.Update(s, cache, {"network_info"}, now, "`instance_uuid` = ? AND `deleted` = 0",

@@ -8,6 +8,7 @@
 #include <mysql_driver.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -70,13 +71,15 @@ private:
 
 class MysqlSession final : public Session {
 public:
-    MysqlSession(std::unique_ptr<sql::Connection> conn, bool autocommit, bool compound_statements)
+    MysqlSession(std::unique_ptr<sql::Connection> conn, bool autocommit, bool compound_statements,
+                 std::atomic<long long>& statements)
         : conn_(std::move(conn)), born_(MonoClock::now()), autocommit_(autocommit),
-          compound_statements_(compound_statements) {}
+          compound_statements_(compound_statements), statements_run_(statements) {}
 
     Rows Query(std::string_view text, const Params& params) override {
         return Guarded("query", [&] {
             auto& cached = Prepare(text, params);
+            statements_run_.fetch_add(1, std::memory_order_relaxed);
             std::unique_ptr<sql::ResultSet> rs(cached.statement->executeQuery());
             if (!cached.columns) {
                 // A prepared statement's result columns do not change: read their labels once.
@@ -109,6 +112,7 @@ public:
     std::uint64_t Execute(std::string_view text, const Params& params) override {
         return Guarded("statement", [&] {
             auto& stmt = *Prepare(text, params).statement;
+            statements_run_.fetch_add(1, std::memory_order_relaxed);
             return static_cast<std::uint64_t>(stmt.executeUpdate());
         });
     }
@@ -148,6 +152,7 @@ public:
         try {
             Guarded("statement", [&] {
                 if (!text_statement_) text_statement_.reset(conn_->createStatement());
+                statements_run_.fetch_add(1, std::memory_order_relaxed);
                 text_statement_->execute(block);
             });
         } catch (const NovaError&) {
@@ -172,6 +177,7 @@ public:
     // COMMIT sent) and autocommit (reads without a COMMIT round trip).
     void SetAutocommit(bool on) {
         if (on == autocommit_) return;
+        statements_run_.fetch_add(1, std::memory_order_relaxed);
         Guarded("statement", [&] { conn_->setAutoCommit(on); });
         autocommit_ = on;
     }
@@ -239,6 +245,7 @@ private:
     bool autocommit_ = false;
     bool compound_statements_ = false;  // MariaDB's BEGIN NOT ATOMIC ... END
     bool broken_ = false;
+    std::atomic<long long>& statements_run_;  // the pool's count
 };
 
 class MysqlPool final : public Pool {
@@ -257,6 +264,7 @@ public:
         PoolStats s = stats_;
         s.open = open_;
         s.idle = static_cast<int>(idle_.size() + idle_autocommit_.size());
+        s.statements = statements_.load(std::memory_order_relaxed);
         return s;
     }
     const DbUrl& url() const override { return url_; }
@@ -446,7 +454,7 @@ private:
         } catch (const sql::SQLException& e) {
             detail::Rethrow(e, "connect to " + url_.Redacted());
         }
-        return std::make_unique<MysqlSession>(std::move(conn), autocommit, compound_statements);
+        return std::make_unique<MysqlSession>(std::move(conn), autocommit, compound_statements, statements_);
     }
 
     const conf::DatabaseOptions options_;
@@ -457,6 +465,7 @@ private:
     std::vector<std::unique_ptr<MysqlSession>> idle_autocommit_;  // for reads
     int open_ = 0;
     PoolStats stats_;
+    std::atomic<long long> statements_{0};  // PoolStats::statements, counted by the sessions
 };
 
 }  // namespace
@@ -482,7 +491,7 @@ Rows Pool::Query(std::string_view sql, const Params& params, Deadline deadline) 
 }
 
 std::uint64_t Pool::Execute(std::string_view sql, const Params& params, Deadline deadline) {
-    return Transaction([&](Session& s) { return s.Execute(sql, params); }, deadline);
+    return AutoCommit([&](Session& s) { return s.Execute(sql, params); }, deadline);
 }
 
 }  // namespace nova::db

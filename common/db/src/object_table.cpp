@@ -135,11 +135,21 @@ Param ObjectTable::ValueOf(const Message& object, const FieldDescriptor& f) cons
 
 std::int64_t ObjectTable::Insert(Session& s, Message& object, WallTime now,
                                  const Extra& extra) const {
-    InsertNoId(s, object, now, extra);
-    return s.LastInsertId();
+    // MariaDB's INSERT ... RETURNING answers with the new id: one round trip, where the
+    // INSERT and a SELECT LAST_INSERT_ID() were two.
+    auto [sql, values] = InsertStatement(object, now, extra);
+    auto rows = s.Query(sql + " RETURNING `id`", values);
+    if (rows.size() != 1) throw DBError({{"reason", "INSERT INTO " + table_ + " returned no id"}});
+    return rows.front().Int("id");
 }
 
 void ObjectTable::InsertNoId(Session& s, Message& object, WallTime now, const Extra& extra) const {
+    auto [sql, values] = InsertStatement(object, now, extra);
+    s.Execute(sql, values);
+}
+
+std::pair<std::string, Params> ObjectTable::InsertStatement(Message& object, WallTime now,
+                                                            const Extra& extra) const {
     if (const auto* created = type_.FindFieldByName("created_at");
         created && Maps("created_at") && !objects::IsSet(object, "created_at")) {
         SetTimestamp(*static_cast<google::protobuf::Timestamp*>(
@@ -158,9 +168,8 @@ void ObjectTable::InsertNoId(Session& s, Message& object, WallTime now, const Ex
         cols += (cols.empty() ? "" : ", ") + Quote(column);
         values.push_back(value);
     }
-    s.Execute("INSERT INTO " + Quote(table_) + " (" + cols + ") VALUES (" +
-                  Placeholders(values.size()) + ")",
-              values);
+    return {"INSERT INTO " + Quote(table_) + " (" + cols + ") VALUES (" + Placeholders(values.size()) + ")",
+            std::move(values)};
 }
 
 void ObjectTable::InsertMany(Session& s, const std::vector<Message*>& objects, WallTime now) const {

@@ -40,10 +40,11 @@ public:
     std::string Select(std::string_view rest) const;
 
     // INSERTs the object's mapped fields that are set or None, plus `extra` columns; fills
-    // created_at from `now` when the object has the field and it is unset. Returns the new id.
+    // created_at from `now` when the object has the field and it is unset. Returns the new id
+    // (INSERT ... RETURNING: one round trip).
     std::int64_t Insert(Session& s, objects::Message& object, WallTime now,
                         const Extra& extra = {}) const;
-    // Insert without reading the new id back (one round trip less).
+    // Insert without reading the new id back.
     void InsertNoId(Session& s, objects::Message& object, WallTime now, const Extra& extra = {}) const;
     // INSERTs several objects with as few statements as their column sets allow (one when
     // they have the same fields set, as objects built by the same code do); fills created_at
@@ -62,6 +63,10 @@ public:
     Param ValueOf(const objects::Message& object, const objects::FieldDescriptor& f) const;
 
 private:
+    // The INSERT of Insert and InsertNoId and its values (fills created_at).
+    std::pair<std::string, Params> InsertStatement(objects::Message& object, WallTime now,
+                                                   const Extra& extra) const;
+
     std::string table_;
     const objects::Descriptor& type_;
     std::vector<std::pair<const objects::FieldDescriptor*, std::string>> columns_;

@@ -185,7 +185,7 @@ void BuildRequestStore::Save(objects::BuildRequest& request) {
 }
 
 void BuildRequestStore::Destroy(const std::string& instance_uuid) {
-    pool_.Transaction([&](Session& s) {
+    pool_.AutoCommit([&](Session& s) {  // one statement: no COMMIT round trip
         if (s.Execute("DELETE FROM `build_requests` WHERE `instance_uuid` = ?", {instance_uuid}) == 0) {
             throw BuildRequestNotFound({{"uuid", instance_uuid}});
         }

@@ -130,7 +130,7 @@ void ServiceStore::Save(objects::Service& service) {
         detail::SetTimestamp(*service.mutable_last_seen_up(), now);
         changes.insert("last_seen_up");
     }
-    pool_.Transaction([&](Session& s) {
+    pool_.AutoCommit([&](Session& s) {  // one statement: no COMMIT round trip
         if (Services().Update(s, service, changes, now,
                               "`id` = ? AND `deleted` = 0", {service.id()}) == 0) {
             throw ServiceNotFound({{"service_id", service.id()}});
@@ -145,7 +145,7 @@ void ServiceStore::Destroy(objects::Service& service) {
 
 void ComputeNodeStore::Create(objects::ComputeNode& node) {
     auto now = detail::FloorNow(clock_);
-    pool_.Transaction([&](Session& s) {
+    pool_.AutoCommit([&](Session& s) {  // one INSERT ... RETURNING
         node.set_id(Nodes().Insert(s, node, now, {{"deleted", std::int64_t{0}}}));
     });
     node.set_deleted(false);
@@ -198,7 +198,7 @@ std::vector<objects::ComputeNode> ComputeNodeStore::GetAllByNotMapped(std::int64
 
 void ComputeNodeStore::Save(objects::ComputeNode& node) {
     auto now = detail::FloorNow(clock_);
-    pool_.Transaction([&](Session& s) {
+    pool_.AutoCommit([&](Session& s) {  // one statement: no COMMIT round trip
         if (Nodes().Update(s, node, objects::WhatChanged(node), now, "`id` = ? AND `deleted` = 0",
                            {node.id()}) == 0) {
             throw ComputeHostNotFound({{"host", node.has_host() ? node.host() : std::to_string(node.id())}});

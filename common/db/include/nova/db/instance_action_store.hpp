@@ -15,7 +15,8 @@ namespace nova::db {
 class InstanceActionStore {
 public:
     InstanceActionStore(Pool& cell, const Clock& clock) : pool_(cell), clock_(clock) {}
-    // Records the start of an action (start_time defaults to now).
+    // Records the start of an action (start_time defaults to now): one INSERT ... RETURNING
+    // in autocommit.
     void ActionStart(objects::InstanceAction& action);
     // Sets finish_time (now) on the action of `request_id` (InstanceActionNotFound).
     objects::InstanceAction ActionFinish(const std::string& instance_uuid, const std::string& request_id);
@@ -31,6 +32,17 @@ public:
                                              const std::string& event, const std::string& result,
                                              const std::optional<std::string>& traceback = std::nullopt);
     std::vector<objects::InstanceActionEvent> GetEvents(std::int64_t action_id);
+
+    // EventStart and EventFinish for a caller that wants no result back (Nova's
+    // want_result=False, what nova-compute's wrap_instance_event sends): one statement each,
+    // in autocommit, where the read of the action, the event's write (and, for a finish, the
+    // read of the event) and the COMMIT were three or four round trips. The same rows result
+    // and the same errors (InstanceActionNotFound, InstanceActionEventNotFound) are raised.
+    void RecordEventStart(const std::string& instance_uuid, const std::string& request_id,
+                          const std::string& event, const std::optional<std::string>& host);
+    void RecordEventFinish(const std::string& instance_uuid, const std::string& request_id,
+                           const std::string& event, const std::string& result,
+                           const std::optional<std::string>& traceback = std::nullopt);
 
 private:
     Pool& pool_;

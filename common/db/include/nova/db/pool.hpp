@@ -38,6 +38,10 @@ struct PoolStats {
     long long waits = 0;  // checkouts that had to wait for a free connection
     long long retries = 0;  // transaction attempts repeated after a deadlock or lost connection
     long long reconnects = 0;  // connections dropped after a connection error
+    // Round trips to the server on the pool's connections since it was created: statements
+    // run (queries, writes, COMMIT and ROLLBACK) and autocommit switches; not the handshake
+    // and statement preparation of a new connection.
+    long long statements = 0;
 };
 
 class Pool {
@@ -69,7 +73,7 @@ public:
     // Runs fn(Session&) on a connection in autocommit mode: each statement is its own
     // transaction and no COMMIT round trip follows. For reads whose statements need not see
     // one snapshot (one statement, or statements that are each consistent on their own).
-    // Retried as Transaction is; fn must not write.
+    // Retried as Transaction is; fn must not write (AutoCommit below is for writes).
     template <class F>
     auto Read(F&& fn, Deadline deadline = Deadline::Never()) -> std::invoke_result_t<F&, Session&> {
         using R = std::invoke_result_t<F&, Session&>;
@@ -80,6 +84,16 @@ public:
             RunRead([&fn, &result](Session& s) { result.emplace(fn(s)); }, deadline);
             return std::move(*result);
         }
+    }
+
+    // Runs fn(Session&) on a connection in autocommit mode for writes that are one statement
+    // (or statements each complete on its own): each statement commits by itself, atomic as
+    // a transaction of one statement is, and no COMMIT round trip follows (two round trips
+    // for a one-statement transaction become one). Retried as Transaction is; as there, a
+    // lost connection may have applied the statement before the retry runs it again.
+    template <class F>
+    auto AutoCommit(F&& fn, Deadline deadline = Deadline::Never()) -> std::invoke_result_t<F&, Session&> {
+        return Read(std::forward<F>(fn), deadline);
     }
 
     // Runs fn(Session&) as one transaction sent to the server in one round trip, COMMIT
@@ -93,10 +107,11 @@ public:
     void TransactionInOneTrip(const std::function<void(Session&)>& fn, Deadline deadline = Deadline::Never()) {
         RunInOneTrip(fn, deadline);
     }
+
     // A single SELECT, on its own (Read: autocommit, no COMMIT round trip; retried).
     Rows Query(std::string_view sql, const Params& params = {},
                Deadline deadline = Deadline::Never());
-    // A single statement that writes, in its own transaction (retried).
+    // A single statement that writes, on its own (AutoCommit: one round trip; retried).
     std::uint64_t Execute(std::string_view sql, const Params& params = {},
                           Deadline deadline = Deadline::Never());
 
