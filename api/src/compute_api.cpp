@@ -379,8 +379,6 @@ struct ComputeApi::Reservation {
     std::int64_t min_count = 1;
     std::int64_t max_count = 1;
     std::optional<std::int64_t> group_room;  // free places in the server group, when limited
-    // For a create written without its limits read: what must not hold at the write.
-    const db::OneTripGuard* guard = nullptr;
     // Whether any of instances, cores and ram is limited. When none is, no count can refuse
     // the create (Nova would count and find it within the unlimited quota), so it is written
     // without the project's lock, at once and alongside the project's other creates.
@@ -467,7 +465,6 @@ void ComputeApi::WriteReservations(const std::string& project_id, const std::vec
     if (!counted) {
         // Nothing to read first: the three INSERTs and the COMMIT go to MariaDB in one round
         // trip (each round trip of a create waits its turn behind the builds' queries).
-        const db::OneTripGuard* guard = batch.size() == 1 ? batch.front()->guard : nullptr;
         deps_.api_db->TransactionInOneTrip([&](db::Session& s) {
             locked = counted_at = MonoClock::now();
             std::vector<objects::RequestSpec*> specs;
@@ -488,7 +485,7 @@ void ComputeApi::WriteReservations(const std::string& project_id, const std::vec
             spec_store.CreateMany(s, specs, now);
             br_store.CreateMany(s, requests, now);
             mapping_store.CreateMany(s, mappings, now);
-        }, Deadline::Never(), guard);
+        });
     } else {
         deps_.api_db->Transaction([&](db::Session& s) {
             db::QuotaStore::LockProject(s, project_id, now);
@@ -593,6 +590,16 @@ CreateResult ComputeApi::Create(const RequestContext& context, const CreateReque
     std::optional<objects::KeyPair> keypair;
     if (request.key_name) keypair = db::KeyPairStore(*deps_.api_db, deps_.clock).GetByName(context.user_id, *request.key_name);
 
+    // Metadata items quota (Nova's _check_metadata_properties_quota).
+    const auto limits_asked = MonoClock::now();
+    auto quota = InstanceQuota(context);
+    const auto limits_read = MonoClock::now();
+    const auto& limits = quota.limits;
+    if (auto it = limits.find("metadata_items"); it != limits.end() && it->second >= 0 &&
+                                                 static_cast<std::int64_t>(request.metadata.size()) > it->second) {
+        throw MetadataLimitExceeded({{"allowed", it->second}});
+    }
+
     // The server group of the "group" hint (Nova's _get_requested_instance_group); its
     // server_group_members quota is checked once the number of instances is known.
     std::optional<objects::InstanceGroup> group;
@@ -600,27 +607,6 @@ CreateResult ComputeApi::Create(const RequestContext& context, const CreateReque
         request.scheduler_hints["group"].is_string()) {
         db::InstanceGroupStore groups(*deps_.api_db, deps_.clock);
         group = groups.GetByUuid(request.scheduler_hints["group"].get<std::string>());
-    }
-
-    // The limits are read before the write only when a check needs them there: metadata items
-    // (Nova's _check_metadata_properties_quota) and a server group's members. Otherwise the
-    // write goes ahead as for unlimited instances, cores and ram, guarded in its own round trip
-    // by "no limit applies" (db::QuotaStore::AnyLimitGuard); a create that meets a limit then
-    // reads them and counts, as if it had read them first. A round trip less per create.
-    std::optional<QuotaScope> quota;
-    double limits_ms = 0;
-    auto read_limits = [&] {
-        const auto asked = MonoClock::now();
-        quota = InstanceQuota(context);
-        limits_ms += std::chrono::duration<double, std::milli>(MonoClock::now() - asked).count();
-    };
-    if (!request.metadata.empty() || group) read_limits();
-    if (quota) {
-        const auto& limits = quota->limits;
-        if (auto it = limits.find("metadata_items"); it != limits.end() && it->second >= 0 &&
-                                                     static_cast<std::int64_t>(request.metadata.size()) > it->second) {
-            throw MetadataLimitExceeded({{"allowed", it->second}});
-        }
     }
 
     CreateResult result;
@@ -779,48 +765,26 @@ CreateResult ComputeApi::Create(const RequestContext& context, const CreateReque
     // transaction, by whichever of their threads gets the lock.
     Reservation reservation;
     reservation.user_id = context.user_id;
+    reservation.quota = &quota;
     reservation.vcpus = flavor.vcpus();
     reservation.memory_mb = flavor.memory_mb();
     reservation.min_count = request.min_count;
     reservation.max_count = request.max_count;
-    auto apply_limits = [&] {
-        const auto& limits = quota->limits;
-        reservation.quota = &*quota;
-        reservation.guard = nullptr;
-        reservation.counted = std::any_of(std::begin(kCountedResources), std::end(kCountedResources), [&](const char* r) {
-            auto it = limits.find(r);
-            return it != limits.end() && it->second >= 0;
-        });
-        if (group) {
-            if (auto it = limits.find("server_group_members"); it != limits.end() && it->second >= 0) {
-                reservation.group_room = it->second - static_cast<std::int64_t>(group->members_size());
-            }
+    reservation.counted = std::any_of(std::begin(kCountedResources), std::end(kCountedResources), [&](const char* r) {
+        auto it = limits.find(r);
+        return it != limits.end() && it->second >= 0;
+    });
+    if (group) {
+        if (auto it = limits.find("server_group_members"); it != limits.end() && it->second >= 0) {
+            reservation.group_room = it->second - static_cast<std::int64_t>(group->members_size());
         }
-    };
-    const auto limit_guard = db::QuotaStore::AnyLimitGuard(
-        context.project_id, context.user_id, {std::begin(kCountedResources), std::end(kCountedResources)},
-        deps_.options.quota_defaults);
-    if (quota) {
-        apply_limits();
-    } else {
-        reservation.counted = false;
-        reservation.guard = &limit_guard;
     }
     reservation.build = build;
     reservation.specs = &specs;
     reservation.build_requests = &build_requests;
     reservation.mappings = &mappings;
     const auto started = MonoClock::now();
-    try {
-        reservations_->Run(context.project_id, reservation, *this);
-    } catch (const db::OneTripGuardFailed&) {
-        // A limit applies: nothing was written. Read the limits and count, as a create that
-        // read them first would have.
-        read_limits();
-        apply_limits();
-        if (static_cast<std::int64_t>(build_requests.size()) != request.max_count) build(request.max_count);
-        reservations_->Run(context.project_id, reservation, *this);
-    }
+    reservations_->Run(context.project_id, reservation, *this);
     for (std::size_t i = 0; i < build_requests.size(); ++i) {
         if (build_requests[i].has_created_at()) *result.instances[i].mutable_created_at() = build_requests[i].created_at();
     }
@@ -840,7 +804,7 @@ CreateResult ComputeApi::Create(const RequestContext& context, const CreateReque
     NOVA_LOG_INFO(Log(), context, "{} instance(s) of reservation {} sent to the conductor (checks and objects {:.1f} ms, "
                   "of which quota limits {:.1f} ms; quota and records {:.1f} ms: batch of {}, lock {:.1f} ms, "
                   "count {:.1f} ms, write {:.1f} ms; cast {:.1f} ms)", count, result.reservation_id,
-                  Ms(started - begun).count(), limits_ms,
+                  Ms(started - begun).count(), Ms(limits_read - limits_asked).count(),
                   Ms(written - started).count(), reservation.batch, reservation.lock_ms,
                   reservation.count_ms, reservation.write_ms, Ms(MonoClock::now() - written).count());
     return result;

@@ -34,9 +34,6 @@ constexpr int kConnectTimeoutSeconds = 10;
 // A statement that takes longer than this is treated as a lost connection (it is, or the
 // server is stuck): InnoDB's own lock wait timeout (50 s) fires well before.
 constexpr int kReadWriteTimeoutSeconds = 120;
-// A one-trip transaction's guard, as its compound statement signals it (ER_SIGNAL_EXCEPTION).
-constexpr int kErSignalException = 1644;
-constexpr std::string_view kGuardMessage = "nova: one-trip guard held";
 // The largest compound statement a one-trip transaction sends (RunAndCommit).
 constexpr std::size_t kMaxCompoundBytes = 4 << 20;
 // Prepared statements kept per connection.
@@ -129,19 +126,14 @@ public:
     // restart test caught that).
     void Commit() { Execute("COMMIT", {}); }
 
-    // Runs `kept` in a transaction and commits, unless `guard` holds: in one round trip, on a
-    // connection of either mode, when the server has compound statements (the block opens its
-    // own transaction); else statement by statement, the connection switched to transactions.
-    void RunAndCommit(const std::vector<StatementsKept::Statement>& kept, const OneTripGuard* guard) {
+    // Runs `kept` in a transaction and commits: in one round trip, on a connection of either
+    // mode, when the server has compound statements (the block opens its own transaction);
+    // else statement by statement, the connection switched to transactions.
+    void RunAndCommit(const std::vector<StatementsKept::Statement>& kept) {
         if (kept.empty()) return;  // nothing written, nothing to commit
         std::string block;
         if (compound_statements_) {
             block = "BEGIN NOT ATOMIC START TRANSACTION; ";
-            if (guard) {
-                block += "IF " + detail::WithLiterals(guard->condition, guard->params) +
-                         " THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '" + std::string(kGuardMessage) +
-                         "'; END IF; ";
-            }
             for (const auto& st : kept) {
                 block += detail::WithLiterals(st.sql, st.params);
                 block += "; ";
@@ -152,9 +144,6 @@ public:
         }
         if (block.empty() || block.size() > kMaxCompoundBytes) {
             SetAutocommit(false);
-            if (guard && Query("SELECT (" + guard->condition + ") AS `held`", guard->params).front().Bool("held")) {
-                throw OneTripGuardFailed();  // the caller rolls back
-            }
             for (const auto& st : kept) Execute(st.sql, st.params);
             Commit();
             return;
@@ -164,19 +153,10 @@ public:
             Guarded("statement", [&] {
                 if (!text_statement_) text_statement_.reset(conn_->createStatement());
                 statements_run_.fetch_add(1, std::memory_order_relaxed);
-                try {
-                    text_statement_->execute(block);
-                } catch (const sql::SQLException& e) {
-                    if (e.getErrorCode() == kErSignalException &&
-                        std::string_view(e.what()).find(kGuardMessage) != std::string_view::npos) {
-                        throw OneTripGuardFailed();
-                    }
-                    throw;
-                }
+                text_statement_->execute(block);
             });
-        } catch (...) {
-            // The block stopped part way (a failed statement, or the guard): its transaction
-            // is open even in autocommit.
+        } catch (const NovaError&) {
+            // A statement of the block failed: its transaction is open even in autocommit.
             Rollback(/*explicit_transaction=*/true);
             throw;
         }
@@ -296,20 +276,19 @@ protected:
     void RunRead(const std::function<void(Session&)>& fn, Deadline deadline) override {
         Run(fn, deadline, Mode::kRead);
     }
-    void RunInOneTrip(const std::function<void(Session&)>& fn, Deadline deadline, const OneTripGuard* guard) override {
-        Run(fn, deadline, Mode::kOneTrip, guard);
+    void RunInOneTrip(const std::function<void(Session&)>& fn, Deadline deadline) override {
+        Run(fn, deadline, Mode::kOneTrip);
     }
 
 private:
     enum class Mode { kRead, kTransaction, kOneTrip };
 
-    void Run(const std::function<void(Session&)>& fn, Deadline deadline, Mode mode,
-             const OneTripGuard* guard = nullptr) {
+    void Run(const std::function<void(Session&)>& fn, Deadline deadline, Mode mode) {
         int attempt = 0;
         auto interval = std::chrono::duration<double>(options_.db_retry_interval);
         for (;;) {
             try {
-                Attempt(fn, deadline, mode, guard);
+                Attempt(fn, deadline, mode);
                 return;
             } catch (const NovaError& e) {
                 const bool retryable = e.IsA("DBDeadlock") || e.IsA("DBConnectionError");
@@ -342,7 +321,7 @@ private:
         }
     }
 
-    void Attempt(const std::function<void(Session&)>& fn, Deadline deadline, Mode mode, const OneTripGuard* guard) {
+    void Attempt(const std::function<void(Session&)>& fn, Deadline deadline, Mode mode) {
         const bool autocommit = mode == Mode::kRead;
         // A one-trip transaction takes an idle connection of either mode (reads' first).
         auto session = Checkout(deadline, autocommit || mode == Mode::kOneTrip);
@@ -351,7 +330,7 @@ private:
             if (mode == Mode::kOneTrip) {
                 StatementsKept kept;
                 fn(kept);
-                session->RunAndCommit(kept.statements(), guard);
+                session->RunAndCommit(kept.statements());
             } else {
                 session->SetAutocommit(autocommit);
                 fn(*session);

@@ -92,26 +92,6 @@ QuotaStore::Levels QuotaStore::GetLevels(const std::string& project_id, const st
     return levels;
 }
 
-OneTripGuard QuotaStore::AnyLimitGuard(const std::string& project_id, const std::string& user_id,
-                                       const std::vector<std::string>& resources,
-                                       const std::map<std::string, std::int64_t>& defaults) {
-    OneTripGuard guard;
-    for (const auto& resource : resources) {
-        // A NULL hard_limit is unlimited (GetLevels reads it as -1); no row is the next level.
-        guard.condition += std::string(guard.condition.empty() ? "" : " OR ") +
-                           "COALESCE((SELECT IFNULL(`hard_limit`, -1) FROM `project_user_quotas` "
-                           "WHERE `project_id` = ? AND `user_id` = ? AND `resource` = ? LIMIT 1), "
-                           "(SELECT IFNULL(`hard_limit`, -1) FROM `quotas` WHERE `project_id` = ? AND `resource` = ? LIMIT 1), "
-                           "(SELECT IFNULL(`hard_limit`, -1) FROM `quota_classes` "
-                           "WHERE `class_name` = 'default' AND `resource` = ? LIMIT 1), ?) >= 0";
-        auto it = defaults.find(resource);
-        guard.params.insert(guard.params.end(), {project_id, user_id, resource, project_id, resource, resource,
-                                                 it != defaults.end() ? it->second : std::int64_t{-1}});
-    }
-    if (guard.condition.empty()) guard.condition = "FALSE";
-    return guard;
-}
-
 void QuotaStore::SetClassLimit(const std::string& class_name, const std::string& resource,
                                std::int64_t limit) {
     auto now = detail::FloorNow(clock_);

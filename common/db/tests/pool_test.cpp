@@ -157,32 +157,6 @@ TEST_CASE("a one-trip transaction writes its statements at once, values verbatim
     CHECK(pool->Stats().open == 1);
 }
 
-TEST_CASE("a one-trip transaction's guard: when it holds, nothing is written and the caller is told") {
-    ScratchDatabase db;
-    auto& pool = db.pool();
-    pool.Execute("CREATE TABLE g (v MEDIUMTEXT) ENGINE=InnoDB");
-    const OneTripGuard not_empty{"(SELECT COUNT(*) FROM g) > ?", {std::int64_t{0}}};
-    auto count = [&] { return pool.Query("SELECT COUNT(*) AS n FROM g").front().Int("n"); };
-    pool.TransactionInOneTrip([](Session& s) { s.Execute("INSERT INTO g VALUES ('first')"); }, Deadline::Never(),
-                              &not_empty);
-    CHECK(count() == 1);
-    CHECK_THROWS_AS(pool.TransactionInOneTrip([](Session& s) { s.Execute("INSERT INTO g VALUES ('second')"); },
-                                              Deadline::Never(), &not_empty),
-                    OneTripGuardFailed);
-    CHECK(count() == 1);
-    // The same statement by statement (too large for one compound statement).
-    const std::string large(5 << 20, 'z');
-    CHECK_THROWS_AS(pool.TransactionInOneTrip([&](Session& s) { s.Execute("INSERT INTO g VALUES (?)", {large}); },
-                                              Deadline::Never(), &not_empty),
-                    OneTripGuardFailed);
-    CHECK(count() == 1);
-    const OneTripGuard never{"? = 1", {std::int64_t{0}}};
-    pool.TransactionInOneTrip([&](Session& s) { s.Execute("INSERT INTO g VALUES (?)", {large}); }, Deadline::Never(),
-                              &never);
-    CHECK(count() == 2);
-    CHECK(pool.Stats().retries == 0);  // a guard that holds is an answer, not an error to retry
-}
-
 TEST_CASE("RunBlocking runs the call on the blocking pool and resumes the coroutine") {
     ScratchDatabase db;
     boost::asio::io_context io;

@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <map>
 #include <thread>
 
 #include "../../objects/src/fill_for_test.hpp"
@@ -584,34 +583,6 @@ TEST_CASE("flavors, key pairs, server groups, aggregates, quotas") {
     CHECK(quotas.GetClassLimits().at("ram") == 51200);
     quotas.DestroyAllByProject("p1");
     CHECK(quotas.GetAllByProject("p1").empty());
-}
-
-TEST_CASE("quotas: the any-limit guard resolves user, project, class and configured limits as a request sees them") {
-    ScratchDatabase db(ScratchDatabase::Schema::kApi);
-    QuotaStore quotas(db.pool(), db.clock());
-    const std::vector<std::string> counted = {"instances", "cores", "ram"};
-    std::map<std::string, std::int64_t> defaults = {{"instances", -1}, {"cores", -1}, {"ram", -1}};
-    auto held = [&](const std::string& user) {
-        auto guard = QuotaStore::AnyLimitGuard("p1", user, counted, defaults);
-        return db.pool().Query("SELECT (" + guard.condition + ") AS held", guard.params).front().Bool("held");
-    };
-    CHECK_FALSE(held("u1"));  // nothing limited anywhere
-    defaults["ram"] = 51200;
-    CHECK(held("u1"));  // nova.conf's limit
-    quotas.SetClassLimit("default", "ram", -1);
-    CHECK_FALSE(held("u1"));  // the default class overrides nova.conf
-    quotas.CreateLimit("p1", "cores", 20);
-    CHECK(held("u1"));  // the project's own
-    CHECK_FALSE(QuotaStore::AnyLimitGuard("p2", "u1", counted, defaults).condition.empty());
-    quotas.CreateLimit("p1", "cores", -1, "u1");
-    CHECK_FALSE(held("u1"));  // the user's own overrides the project's
-    CHECK(held("u2"));        // another user of the project still sees the project's
-    quotas.UpdateLimit("p1", "cores", -1);
-    quotas.CreateLimit("p1", "instances", 0);
-    CHECK(held("u2"));  // a limit of 0 is a limit
-    // Names and ids are values, never SQL.
-    auto hostile = QuotaStore::AnyLimitGuard("p1' OR 1=1 -- ", "u1", counted, defaults);
-    CHECK_FALSE(db.pool().Query("SELECT (" + hostile.condition + ") AS held", hostile.params).front().Bool("held"));
 }
 
 TEST_CASE("placement: generations guard inventories and allocations") {

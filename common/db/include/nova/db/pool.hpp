@@ -15,7 +15,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <type_traits>
 
@@ -32,20 +31,6 @@ namespace nova::db {
 // and closes a connection (a handshake and its statements prepared again, in the service and in
 // MariaDB), which was 7 % of the conductor's CPU in a boot storm besides MariaDB's share.
 void KeepConnectionPerThread(conf::DatabaseOptions& options, int threads, const char* threads_option);
-
-// What a one-trip transaction checks before it writes, in the same round trip: `condition`
-// is an SQL expression with `?` placeholders for `params`; when it is true, nothing is
-// written and TransactionInOneTrip throws OneTripGuardFailed (not retried). The API's create
-// guards its unlimited-quota write with "a limit applies now", so that it need not read the
-// limits first and still never writes past one (it then counts, as a limited create does).
-struct OneTripGuard {
-    std::string condition;
-    Params params;
-};
-class OneTripGuardFailed : public std::runtime_error {
-public:
-    OneTripGuardFailed() : std::runtime_error("the one-trip transaction's guard held: nothing was written") {}
-};
 
 struct PoolStats {
     int open = 0;         // connections open now
@@ -119,9 +104,8 @@ public:
     // depend on each other, on a path where every round trip waits for a busy server (the
     // API's create: three INSERTs and a COMMIT were four). On a server without compound
     // statements (MySQL) the statements run one by one. Errors and retries as Transaction.
-    void TransactionInOneTrip(const std::function<void(Session&)>& fn, Deadline deadline = Deadline::Never(),
-                              const OneTripGuard* guard = nullptr) {
-        RunInOneTrip(fn, deadline, guard);
+    void TransactionInOneTrip(const std::function<void(Session&)>& fn, Deadline deadline = Deadline::Never()) {
+        RunInOneTrip(fn, deadline);
     }
 
     // A single SELECT, on its own (Read: autocommit, no COMMIT round trip; retried).
@@ -138,8 +122,7 @@ protected:
     Pool() = default;
     virtual void RunTransaction(const std::function<void(Session&)>& fn, Deadline deadline) = 0;
     virtual void RunRead(const std::function<void(Session&)>& fn, Deadline deadline) = 0;
-    virtual void RunInOneTrip(const std::function<void(Session&)>& fn, Deadline deadline,
-                              const OneTripGuard* guard) = 0;
+    virtual void RunInOneTrip(const std::function<void(Session&)>& fn, Deadline deadline) = 0;
 };
 
 }  // namespace nova::db

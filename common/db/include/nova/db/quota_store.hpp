@@ -6,7 +6,6 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "nova/common/clock.hpp"
 #include "nova/db/pool.hpp"
@@ -36,14 +35,6 @@ public:
     };
     Levels GetLevels(const std::string& project_id, const std::string& user_id);
     void SetClassLimit(const std::string& class_name, const std::string& resource, std::int64_t limit);
-
-    // A one-trip guard (pool.hpp) that holds when any of `resources` has a limit (>= 0) for
-    // the user in the project, resolved as GetLevels' rows are: the user's own row, else the
-    // project's, else the `default` class's, else `defaults` (nova.conf [quota]; a resource
-    // missing there is unlimited).
-    static OneTripGuard AnyLimitGuard(const std::string& project_id, const std::string& user_id,
-                                      const std::vector<std::string>& resources,
-                                      const std::map<std::string, std::int64_t>& defaults);
 
     // Takes the project's quota lock inside the caller's transaction on the API database: an
     // exclusive row lock on the project's `quota_usages` row (resource "instances", user_id
