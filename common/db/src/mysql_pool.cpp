@@ -149,17 +149,11 @@ public:
             return;
         }
         block += "COMMIT; END";
-        try {
-            Guarded("statement", [&] {
-                if (!text_statement_) text_statement_.reset(conn_->createStatement());
-                statements_run_.fetch_add(1, std::memory_order_relaxed);
-                text_statement_->execute(block);
-            });
-        } catch (const NovaError&) {
-            // A statement of the block failed: its transaction is open even in autocommit.
-            Rollback(/*explicit_transaction=*/true);
-            throw;
-        }
+        Guarded("statement", [&] {
+            if (!text_statement_) text_statement_.reset(conn_->createStatement());
+            statements_run_.fetch_add(1, std::memory_order_relaxed);
+            text_statement_->execute(block);
+        });
     }
     void Rollback(bool explicit_transaction = false) noexcept {
         // autocommit: nothing is left open, unless a START TRANSACTION opened it
@@ -338,7 +332,9 @@ private:
             }
             committed = true;
         } catch (...) {
-            if (!committed) session->Rollback();
+            // A one-trip block that stopped part way left its START TRANSACTION open, even on
+            // a connection in autocommit mode.
+            if (!committed) session->Rollback(/*explicit_transaction=*/mode == Mode::kOneTrip);
             Checkin(std::move(session));
             throw;
         }
