@@ -3,6 +3,8 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/message_differencer.h>
+#include <google/protobuf/wire_format.h>
+#include <google/protobuf/wire_format_lite.h>
 
 #include <memory>
 
@@ -11,6 +13,8 @@
 namespace nova::objects {
 
 using namespace detail;
+using google::protobuf::internal::WireFormat;
+using google::protobuf::internal::WireFormatLite;
 using google::protobuf::util::MessageDifferencer;
 
 namespace {
@@ -66,24 +70,70 @@ void StateDifferences(const ObjectState& now, const ObjectState& then,
     }
 }
 
-// The bytes of a baseline: deterministic (maps in key order), so that an object whose values
-// are those of its baseline serializes to the same bytes and needs no field-by-field compare.
-std::string BaselineBytes(const Message& stripped) {
-    std::string out;
-    {
-        google::protobuf::io::StringOutputStream stream(&out);
-        google::protobuf::io::CodedOutputStream coded(&stream);
-        coded.SetSerializationDeterministic(true);
-        stripped.SerializeToCodedStream(&coded);
-    }
-    return out;
+void WriteNested(int number, const std::string& bytes,
+                 google::protobuf::io::CodedOutputStream& out) {
+    WireFormatLite::WriteTag(number, WireFormatLite::WIRETYPE_LENGTH_DELIMITED, &out);
+    out.WriteVarint32(static_cast<std::uint32_t>(bytes.size()));
+    out.WriteString(bytes);
 }
 
-std::unique_ptr<Message> Stripped(const Message& object) {
-    std::unique_ptr<Message> copy(object.New());
-    copy->CopyFrom(object);
-    StripTracking(*copy);
-    return copy;
+template <typename Write>
+std::string Written(Write&& write) {
+    std::string bytes;
+    {
+        google::protobuf::io::StringOutputStream stream(&bytes);
+        google::protobuf::io::CodedOutputStream coded(&stream);
+        coded.SetSerializationDeterministic(true);
+        write(coded);
+    }
+    return bytes;
+}
+
+// A baseline: the object's wire bytes with the tracking of every ObjectState in it (changes,
+// baseline, has_baseline) left out, so that a baseline never holds older baselines.
+// Deterministic (map entries in key order): an object whose values are those of its baseline
+// writes the same bytes and needs no field-by-field compare. Written straight from the
+// object: copying it to strip the tracking cost more than all the rest of change tracking.
+void WriteStripped(const Message& object, google::protobuf::io::CodedOutputStream& out) {
+    const auto& facts = Facts(*object.GetDescriptor());
+    const auto* r = object.GetReflection();
+    std::vector<const FieldDescriptor*> present;
+    r->ListFields(object, &present);  // in field number order, as protobuf writes them
+    for (const auto* f : present) {
+        if (f == facts.state) {
+            const auto& state = static_cast<const ObjectState&>(r->GetMessage(object, f));
+            ObjectState values;
+            *values.mutable_null_fields() = state.null_fields();
+            *values.mutable_empty_fields() = state.empty_fields();
+            *values.mutable_null_keys() = state.null_keys();
+            values.set_version(state.version());
+            WriteNested(f->number(), Written([&](auto& o) { values.SerializeToCodedStream(&o); }), out);
+        } else if (IsObjectField(*f)) {
+            auto child = [&](const Message& m) {
+                WriteNested(f->number(), Written([&](auto& o) { WriteStripped(m, o); }), out);
+            };
+            if (f->is_repeated()) {
+                for (int i = 0; i < r->FieldSize(object, f); ++i) child(r->GetRepeatedMessage(object, f, i));
+            } else {
+                child(r->GetMessage(object, f));
+            }
+        } else {
+            // Sizes were cached by BaselineBytes' ByteSizeLong over the whole tree.
+            WireFormat::SerializeFieldWithCachedSizes(f, object, &out);
+        }
+    }
+}
+
+std::string BaselineBytes(const Message& object) {
+    object.ByteSizeLong();  // caches the size of every nested message, which the writer uses
+    return Written([&](auto& o) { WriteStripped(object, o); });
+}
+
+// The object as its baseline would hold it, as a message (for the field-by-field compare).
+std::unique_ptr<Message> FromBaseline(const Message& type, const std::string& bytes) {
+    std::unique_ptr<Message> message(type.New());
+    message->ParseFromString(bytes);
+    return message;
 }
 
 }  // namespace
@@ -105,11 +155,11 @@ std::set<std::string> WhatChanged(const Message& object) {
         StateDifferences(state ? *state : ObjectState::default_instance(), ObjectState::default_instance(), changed);
         return changed;
     }
-    if (auto now = Stripped(object); BaselineBytes(*now) != state->baseline()) {
-        // Equal bytes mean equal values; different ones may still be equal (a map's order), so
-        // the comparison decides.
-        std::unique_ptr<Message> then(object.New());
-        then->ParseFromString(state->baseline());
+    if (const auto bytes = BaselineBytes(object); bytes != state->baseline()) {
+        // Equal bytes mean equal values; different ones may still be equal (a double's -0.0),
+        // so the comparison decides.
+        auto now = FromBaseline(object, bytes);
+        auto then = FromBaseline(object, state->baseline());
         TopLevelFields reporter(changed);
         MessageDifferencer differ;
         differ.ReportDifferencesTo(&reporter);
@@ -121,8 +171,8 @@ std::set<std::string> WhatChanged(const Message& object) {
     }
     // A child object with changes makes its field changed (Nova's obj_what_changed).
     const auto* r = object.GetReflection();
-    for (const auto* f : ObjectFields(*object.GetDescriptor())) {
-        if (!IsObjectField(*f) || changed.contains(f->name())) continue;
+    for (const auto* f : Facts(*object.GetDescriptor()).object_fields) {
+        if (changed.contains(f->name())) continue;
         if (!f->is_repeated()) {
             if (r->HasField(object, f) && !WhatChanged(r->GetMessage(object, f)).empty()) {
                 changed.insert(f->name());
@@ -142,8 +192,7 @@ std::set<std::string> WhatChanged(const Message& object) {
 void ResetChanges(Message& object, bool recursive) {
     if (recursive) {
         const auto* r = object.GetReflection();
-        for (const auto* f : ObjectFields(*object.GetDescriptor())) {
-            if (!IsObjectField(*f)) continue;
+        for (const auto* f : Facts(*object.GetDescriptor()).object_fields) {
             if (f->is_repeated()) {
                 for (int i = 0; i < r->FieldSize(object, f); ++i) {
                     ResetChanges(*r->MutableRepeatedMessage(&object, f, i), true);
@@ -155,7 +204,7 @@ void ResetChanges(Message& object, bool recursive) {
     }
     auto& state = MutableState(object);
     state.clear_changes();
-    state.set_baseline(BaselineBytes(*Stripped(object)));
+    state.set_baseline(BaselineBytes(object));
     state.set_has_baseline(true);
 }
 
@@ -165,7 +214,7 @@ void ResetChanges(Message& object, const std::set<std::string>& fields) {
     auto& state = MutableState(object);
     std::unique_ptr<Message> base(object.New());
     if (state.has_baseline()) base->ParseFromString(state.baseline());
-    auto now = Stripped(object);
+    auto now = FromBaseline(object, BaselineBytes(object));
     auto* base_state = &MutableState(*base);
     const auto* now_state = State(*now);
     const auto* r = object.GetReflection();

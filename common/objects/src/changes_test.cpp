@@ -1,10 +1,13 @@
 #include <doctest/doctest.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include "fill_for_test.hpp"
 #include "nova/common/error.hpp"
 #include "nova/objects/instance.pb.h"
 #include "nova/objects/object.hpp"
 #include "nova/objects/options.pb.h"
+#include "state.hpp"
 
 using namespace nova;
 using namespace nova::objects;
@@ -96,4 +99,86 @@ TEST_CASE("a new object's changes are what a comparison with an empty baseline r
         CHECK(fast.empty() == ObjectFields(*type).empty());
         CHECK(fast == WhatChanged(*based));
     }
+}
+
+namespace {
+
+// The definition of a baseline, the slow way: a copy of the object with the tracking of every
+// state in it (changes, baseline, has_baseline) cleared, serialized deterministically.
+void ClearTracking(Message& m) {
+    if (const auto* f = m.GetDescriptor()->FindFieldByName("obj_state"); f && m.GetReflection()->HasField(m, f)) {
+        auto& state = static_cast<ObjectState&>(*m.GetReflection()->MutableMessage(&m, f));
+        state.clear_changes();
+        state.clear_baseline();
+        state.clear_has_baseline();
+    }
+    const auto* r = m.GetReflection();
+    for (const auto* f : ObjectFields(*m.GetDescriptor())) {
+        if (f->type() != FieldDescriptor::TYPE_MESSAGE || f->is_map() || !IsObject(*f->message_type())) continue;
+        if (f->is_repeated()) {
+            for (int i = 0; i < r->FieldSize(m, f); ++i) ClearTracking(*r->MutableRepeatedMessage(&m, f, i));
+        } else if (r->HasField(m, f)) {
+            ClearTracking(*r->MutableMessage(&m, f));
+        }
+    }
+}
+
+std::string StrippedCopyBytes(const Message& m) {
+    std::unique_ptr<Message> copy(m.New());
+    copy->CopyFrom(m);
+    ClearTracking(*copy);
+    std::string out;
+    {
+        google::protobuf::io::StringOutputStream stream(&out);
+        google::protobuf::io::CodedOutputStream coded(&stream);
+        coded.SetSerializationDeterministic(true);
+        copy->SerializeToCodedStream(&coded);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a baseline is the object's bytes without any state's tracking, for every type") {
+    for (const auto* type : AllObjectTypes()) {
+        CAPTURE(type->full_name());
+        const auto* prototype = google::protobuf::MessageFactory::generated_factory()->GetPrototype(type);
+        std::unique_ptr<Message> object(prototype->New());
+        testing::FillAll(*object);
+        for (const auto* f : ObjectFields(*type)) {
+            if (f->options().GetExtension(nullable)) {
+                SetNull(*object, f->name());  // None-ness belongs to the baseline
+                break;
+            }
+        }
+        // Child objects with baselines and changes of their own, which must not leak in.
+        ResetChanges(*object, true);
+        if (!ObjectFields(*type).empty()) MarkChanged(*object, ObjectFields(*type).front()->name());
+        const std::string expected = StrippedCopyBytes(*object);
+        ResetChanges(*object);
+        CHECK(detail::State(*object)->baseline() == expected);
+        CHECK(WhatChanged(*object).empty());
+    }
+}
+
+TEST_CASE("equal values give equal baselines whatever the order a map was filled in") {
+    objects::Instance a = Loaded();
+    objects::Instance b = Loaded();
+    for (const char* key : {"z", "m", "b"}) (*a.mutable_metadata())[key] = key;
+    for (const char* key : {"b", "z", "m"}) (*b.mutable_metadata())[key] = key;
+    (*a.mutable_flavor()->mutable_extra_specs())["hw:cpu_policy"] = "dedicated";
+    (*a.mutable_flavor()->mutable_extra_specs())["hw:mem_page_size"] = "large";
+    (*b.mutable_flavor()->mutable_extra_specs())["hw:mem_page_size"] = "large";
+    (*b.mutable_flavor()->mutable_extra_specs())["hw:cpu_policy"] = "dedicated";
+    ResetChanges(a, true);
+    ResetChanges(b, true);
+    CHECK(detail::State(a)->baseline() == detail::State(b)->baseline());
+
+    // A value changed and changed back: reported, then not.
+    (*a.mutable_metadata())["m"] = "other";
+    CHECK(WhatChanged(a) == std::set<std::string>{"metadata"});
+    (*a.mutable_metadata())["m"] = "m";
+    CHECK(WhatChanged(a).empty());
+    a.mutable_flavor()->set_memory_mb(1024);
+    CHECK(WhatChanged(a) == std::set<std::string>{"flavor"});
 }

@@ -11,10 +11,7 @@ namespace detail {
 
 namespace {
 
-const FieldDescriptor* StateField(const Descriptor& type) {
-    const auto* f = type.FindFieldByName("obj_state");
-    return f && f->message_type() == ObjectState::descriptor() ? f : nullptr;
-}
+const FieldDescriptor* StateField(const Descriptor& type) { return Facts(type).state; }
 
 }  // namespace
 
@@ -37,33 +34,10 @@ ObjectState& MutableState(Message& object) {
 
 bool IsObjectField(const FieldDescriptor& field) {
     return field.type() == FieldDescriptor::TYPE_MESSAGE && !field.is_map() &&
-           IsObject(*field.message_type());
+           Facts(*field.message_type()).is_object;
 }
 
-bool IsListObject(const Descriptor& type) {
-    auto fields = ObjectFields(type);
-    return fields.size() == 1 && fields[0]->name() == "objects" && fields[0]->is_repeated();
-}
-
-void StripTracking(Message& object) {
-    if (State(object) != nullptr) {
-        auto& state = MutableState(object);
-        state.clear_changes();
-        state.clear_baseline();
-        state.clear_has_baseline();
-    }
-    const auto* r = object.GetReflection();
-    for (const auto* f : ObjectFields(*object.GetDescriptor())) {
-        if (!IsObjectField(*f)) continue;
-        if (f->is_repeated()) {
-            for (int i = 0; i < r->FieldSize(object, f); ++i) {
-                StripTracking(*r->MutableRepeatedMessage(&object, f, i));
-            }
-        } else if (r->HasField(object, f)) {
-            StripTracking(*r->MutableMessage(&object, f));
-        }
-    }
-}
+bool IsListObject(const Descriptor& type) { return Facts(type).is_list; }
 
 const FieldDescriptor& FieldOf(const Message& object, std::string_view field) {
     const auto* type = object.GetDescriptor();

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <mutex>
+#include <unordered_map>
 
 #include "nova/common/error.hpp"
 #include "nova/objects/object.hpp"
@@ -14,7 +16,68 @@ namespace nova::objects {
 // (all_object_types.cpp), which also makes sure the linker keeps every message.
 std::vector<const Descriptor*> GeneratedObjectTypes();
 
-bool IsObject(const Descriptor& type) { return type.options().HasExtension(obj_version); }
+namespace detail {
+
+namespace {
+
+TypeFacts WorkOutFacts(const Descriptor& type) {
+    TypeFacts facts;
+    facts.is_object = type.options().HasExtension(obj_version);
+    for (int i = 0; i < type.field_count(); ++i) {
+        const auto* f = type.field(i);
+        if (f->name() == "obj_state") {
+            if (f->message_type() == ObjectState::descriptor()) facts.state = f;
+            continue;
+        }
+        facts.fields.push_back(f);
+        if (f->type() == FieldDescriptor::TYPE_MESSAGE && !f->is_map() &&
+            f->message_type()->options().HasExtension(obj_version)) {
+            facts.object_fields.push_back(f);
+        }
+    }
+    facts.is_list = facts.fields.size() == 1 && facts.fields[0]->name() == "objects" &&
+                    facts.fields[0]->is_repeated();
+    return facts;
+}
+
+using FactsMap = std::unordered_map<const Descriptor*, TypeFacts>;
+
+// Every generated type and every message type reachable from one: filled once, read without
+// a lock.
+const FactsMap& GeneratedFacts() {
+    static const FactsMap all = [] {
+        FactsMap map;
+        std::vector<const Descriptor*> todo = GeneratedObjectTypes();
+        while (!todo.empty()) {
+            const Descriptor* type = todo.back();
+            todo.pop_back();
+            if (!map.try_emplace(type, WorkOutFacts(*type)).second) continue;
+            for (int i = 0; i < type->field_count(); ++i) {
+                if (const auto* child = type->field(i)->message_type()) todo.push_back(child);
+            }
+        }
+        return map;
+    }();
+    return all;
+}
+
+}  // namespace
+
+const TypeFacts& Facts(const Descriptor& type) {
+    const auto& generated = GeneratedFacts();
+    if (auto it = generated.find(&type); it != generated.end()) return it->second;
+    // A type from outside the object protos (a test's, a dynamic one): worked out on first use.
+    static std::mutex mutex;
+    static FactsMap others;
+    std::lock_guard lock(mutex);
+    auto it = others.find(&type);
+    if (it == others.end()) it = others.emplace(&type, WorkOutFacts(type)).first;
+    return it->second;
+}
+
+}  // namespace detail
+
+bool IsObject(const Descriptor& type) { return detail::Facts(type).is_object; }
 
 ObjectVersion SchemaVersion(const Descriptor& type) {
     if (!IsObject(type)) {
@@ -23,14 +86,8 @@ ObjectVersion SchemaVersion(const Descriptor& type) {
     return ObjectVersion::Parse(type.options().GetExtension(obj_version));
 }
 
-std::vector<const FieldDescriptor*> ObjectFields(const Descriptor& type) {
-    std::vector<const FieldDescriptor*> fields;
-    fields.reserve(type.field_count());
-    for (int i = 0; i < type.field_count(); ++i) {
-        const auto* f = type.field(i);
-        if (f->name() != "obj_state") fields.push_back(f);
-    }
-    return fields;
+const std::vector<const FieldDescriptor*>& ObjectFields(const Descriptor& type) {
+    return detail::Facts(type).fields;
 }
 
 const std::vector<const Descriptor*>& AllObjectTypes() {

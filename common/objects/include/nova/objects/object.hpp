@@ -31,7 +31,7 @@ using VersionManifest = std::map<std::string, std::string, std::less<>>;
 bool IsObject(const Descriptor& type);
 ObjectVersion SchemaVersion(const Descriptor& type);
 // The Nova fields of an object, in declaration order (the state field left out).
-std::vector<const FieldDescriptor*> ObjectFields(const Descriptor& type);
+const std::vector<const FieldDescriptor*>& ObjectFields(const Descriptor& type);
 // Every object type this build knows (all messages with obj_version).
 const std::vector<const Descriptor*>& AllObjectTypes();
 // The object type named `name` on the wire ("Instance"), or nullptr.
