@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <utility>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
@@ -155,6 +156,11 @@ TEST_CASE("a baseline is the object's bytes without any state's tracking, for ev
         ResetChanges(*object, true);
         if (!ObjectFields(*type).empty()) MarkChanged(*object, ObjectFields(*type).front()->name());
         const std::string expected = StrippedCopyBytes(*object);
+        // Both writers, and the in-place one leaves every state's tracking as it found it.
+        CHECK(detail::StrippedBytes(std::as_const(*object)) == expected);
+        const std::string whole = object->SerializeAsString();
+        CHECK(detail::StrippedBytesInPlace(*object) == expected);
+        CHECK(object->SerializeAsString() == whole);
         ResetChanges(*object);
         CHECK(detail::State(*object)->baseline() == expected);
         CHECK(WhatChanged(*object).empty());

@@ -1,6 +1,7 @@
 #pragma once
 // Internal helpers shared by the object sources: the ObjectState of a message, and field
 // lookup that throws a clear error.
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -20,6 +21,13 @@ struct TypeFacts {
     bool is_list = false;                                  // IsListObject
 };
 const TypeFacts& Facts(const Descriptor& type);
+
+// A baseline's bytes: the object's wire bytes, deterministic, without the tracking (changes,
+// baseline, has_baseline) of any state in it. Both give the same bytes; the first writes field
+// by field through reflection (for a const object), the second sets the tracking aside for
+// the generated serializer and puts it back (for the object's owner: several times faster).
+std::string StrippedBytes(const Message& object);
+std::string StrippedBytesInPlace(Message& object);
 
 // The object's state (nullptr for a const object that has none yet).
 const ObjectState* State(const Message& object);
