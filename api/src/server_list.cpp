@@ -99,7 +99,13 @@ objects::Instance InstanceFromRow(const db::Row& row, const std::vector<const go
 Server FromBuildRequest(objects::BuildRequest& br) {
     Server s;
     s.instance = std::move(*br.mutable_instance());
-    if (!s.instance.has_created_at() && br.has_created_at()) *s.instance.mutable_created_at() = br.created_at();
+    // The build request's created_at is the instance's (Nova's BuildRequest._load_instance);
+    // the list orders by it.
+    if (br.has_created_at()) {
+        *s.instance.mutable_created_at() = br.created_at();
+    } else {
+        s.instance.clear_created_at();
+    }
     for (const auto& t : br.tags().objects()) s.tags.push_back(t.tag());
     return s;
 }
@@ -108,6 +114,50 @@ std::string Placeholders(std::size_t n) {
     std::string out;
     for (std::size_t i = 0; i < n; ++i) out += i ? ", ?" : "?";
     return out;
+}
+
+// A listed build request and its row's id, which the `id` sort key means for it.
+struct Building {
+    Server server;
+    std::int64_t id = 0;
+};
+
+// <0, 0, >0 as CompareInstances, but `id` is the build request's (Nova's
+// _sort_build_requests); `one` holds each key of `keys` alone.
+int CompareBuilding(const Building& a, const Building& b, const std::vector<SortKey>& keys,
+                    const std::vector<std::vector<SortKey>>& one) {
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        int c = 0;
+        if (keys[i].key == "id") {
+            c = a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+            if (keys[i].descending) c = -c;
+        } else {
+            c = CompareInstances(a.server.instance, b.server.instance, one[i]);
+        }
+        if (c != 0) return c;
+    }
+    return 0;
+}
+
+// The keys as build_requests columns when SQL orders the build requests as CompareBuilding
+// does: every key up to the first `id` is created_at (the row's, which FromBuildRequest
+// puts on the instance; DATETIME, NULL smallest in both) or id (unique, so the keys after
+// it never decide). nullopt otherwise (display_name, host, ... are inside the instance's
+// JSON).
+std::optional<std::vector<db::BuildRequestStore::OrderKey>> SqlOrder(const std::vector<SortKey>& keys) {
+    using Column = db::BuildRequestStore::OrderKey::Column;
+    std::vector<db::BuildRequestStore::OrderKey> out;
+    for (const auto& k : keys) {
+        if (k.key == "created_at") {
+            out.push_back({Column::kCreatedAt, k.descending});
+        } else if (k.key == "id") {
+            out.push_back({Column::kId, k.descending});
+            return out;
+        } else {
+            return std::nullopt;
+        }
+    }
+    return std::nullopt;  // no id: the order is not total in SQL's terms
 }
 
 struct CellPage {
@@ -227,35 +277,82 @@ std::string CellListSql(const ServerListQuery& query, const std::set<std::string
            std::to_string(query.limit);
 }
 
+BuildRequestPage ListBuildRequests(db::Pool& api_db, const Clock& clock, const ServerListQuery& query,
+                                   BuildRequestScan scan) {
+    BuildRequestPage page;
+    if (query.deleted_only) return page;  // build requests are never deleted rows
+    const auto keys = CellSortKeys(query.keys);
+    db::BuildRequestStore requests(api_db, clock);
+    const auto order = scan == BuildRequestScan::kBest ? SqlOrder(keys) : std::nullopt;
+
+    if (order) {
+        // In SQL order, chunk by chunk, until `limit` match after the marker.
+        std::optional<objects::BuildRequest> after;
+        if (query.marker) {
+            // The marker must be one of the build requests this list shows (project and
+            // filters), as in the load-all path; else the build requests all come before it.
+            try {
+                after = requests.GetByInstanceUuid(*query.marker);
+            } catch (const BuildRequestNotFound&) {
+            }
+            if (after && query.project_id && after->project_id() != *query.project_id) after.reset();
+            if (after) {
+                auto copy = *after;
+                auto s = FromBuildRequest(copy);
+                if (!handlers::MatchesFilters(s.instance, s.tags, query.filters)) after.reset();
+            }
+            if (!after) return page;
+            page.marker_found = true;
+        }
+        if (query.limit == 0 || query.filters.match_nothing) return page;
+        const std::size_t first_chunk = std::max<std::size_t>(query.limit, 4);
+        page.rows_read = requests.ForEachInOrder(
+            query.project_id, *order, after ? &*after : nullptr, first_chunk, [&](objects::BuildRequest& br) {
+                auto s = FromBuildRequest(br);
+                if (handlers::MatchesFilters(s.instance, s.tags, query.filters)) page.servers.push_back(std::move(s));
+                return page.servers.size() < query.limit;
+            });
+        return page;
+    }
+
+    // Any other key: every build request loaded, filtered and sorted here (Nova's
+    // BuildRequestList.get_by_filters).
+    auto brs = query.project_id ? requests.GetByProject(*query.project_id) : requests.GetAll();
+    page.rows_read = brs.size();
+    std::vector<Building> building;
+    for (auto& br : brs) {
+        const auto id = br.id();
+        auto s = FromBuildRequest(br);
+        if (handlers::MatchesFilters(s.instance, s.tags, query.filters)) building.push_back({std::move(s), id});
+    }
+    std::vector<std::vector<SortKey>> one;
+    for (const auto& k : keys) one.push_back({k});
+    std::stable_sort(building.begin(), building.end(),
+                     [&](const Building& a, const Building& b) { return CompareBuilding(a, b, keys, one) < 0; });
+    std::size_t start = 0;
+    if (query.marker) {
+        auto it = std::find_if(building.begin(), building.end(),
+                               [&](const Building& b) { return b.server.instance.uuid() == *query.marker; });
+        if (it == building.end()) return page;  // the marker is in a cell: every build request came before it
+        page.marker_found = true;
+        start = static_cast<std::size_t>(it - building.begin()) + 1;
+    }
+    for (std::size_t i = start; i < building.size() && page.servers.size() < query.limit; ++i) {
+        page.servers.push_back(std::move(building[i].server));
+    }
+    return page;
+}
+
 std::vector<Server> ListServers(const ComputeApi& api, const ServerListQuery& query) {
     auto& deps = api.deps();
     const auto keys = CellSortKeys(query.keys);
 
-    // Build requests: their instances filtered and sorted here (Nova's BuildRequestList).
-    std::vector<Server> building;
-    if (!query.deleted_only) {
-        db::BuildRequestStore requests(*deps.api_db, deps.clock);
-        auto brs = query.project_id ? requests.GetByProject(*query.project_id) : requests.GetAll();
-        for (auto& br : brs) {
-            auto s = FromBuildRequest(br);
-            if (handlers::MatchesFilters(s.instance, s.tags, query.filters)) building.push_back(std::move(s));
-        }
-        std::stable_sort(building.begin(), building.end(), [&](const Server& a, const Server& b) {
-            return CompareInstances(a.instance, b.instance, keys) < 0;
-        });
-    }
+    // Build requests first (still in the API database), then the cells; a marker among the
+    // build requests starts the cells from the top.
+    auto build_page = ListBuildRequests(*deps.api_db, deps.clock, query);
+    std::vector<Server> building = std::move(build_page.servers);
     std::optional<std::string> cell_marker = query.marker;
-    if (query.marker) {
-        auto it = std::find_if(building.begin(), building.end(),
-                               [&](const Server& s) { return s.instance.uuid() == *query.marker; });
-        if (it != building.end()) {
-            building.erase(building.begin(), it + 1);
-            cell_marker.reset();  // the cells start from the top
-        } else {
-            building.clear();  // the marker is in a cell: every build request came before it
-        }
-    }
-    if (building.size() > query.limit) building.resize(query.limit);
+    if (build_page.marker_found) cell_marker.reset();
     const std::size_t cell_limit = query.limit - building.size();
 
     auto cells = deps.cells->All(true);

@@ -1,8 +1,8 @@
 #pragma once
 // GET /servers and /servers/detail across the cells, as Nova's compute API get_all and
 // compute/multi_cell_list.py do it:
-//   - build requests first (still in the API database: few, filtered and sorted in memory);
-//     a marker found among them pages through them and then starts the cells from the top;
+//   - build requests first (still in the API database; see ListBuildRequests); a marker
+//     found among them pages through them and then starts the cells from the top;
 //   - each cell (cell0 included) is asked for its instances filtered, sorted and limited in
 //     SQL, after the marker's sort values when there is a marker (keyset pagination: the
 //     marker is found through its instance mapping, deleted or not, as Nova's
@@ -21,6 +21,8 @@
 
 #include "compute_api.hpp"
 #include "handlers/server_view.hpp"
+#include "nova/common/clock.hpp"
+#include "nova/db/pool.hpp"
 #include "nova/db/session.hpp"
 
 namespace nova::api {
@@ -54,6 +56,22 @@ struct MarkerValues {
 };
 std::string CellListSql(const ServerListQuery& query, const std::set<std::string>& columns,
                         const std::optional<MarkerValues>& marker, db::Params& params);
+
+// The build requests of a page (Nova's BuildRequestList.get_by_filters: the instances of the
+// servers accepted and not yet in a cell, in the project's scope, filtered, sorted with `id`
+// meaning the build request's id and created_at its created_at), at most `limit` after the
+// marker. When the sort keys up to `id` are created_at and id (the default: created_at desc,
+// id desc) they are read in that order from SQL chunk by chunk until `limit` match, so a
+// short page reads a few rows whatever their number; for any other key (or kLoadAll) every
+// one is loaded, filtered and sorted in memory. Both give the same page.
+struct BuildRequestPage {
+    std::vector<Server> servers;
+    bool marker_found = false;   // the marker is one of the build requests the list shows
+    std::size_t rows_read = 0;   // build requests read from the database
+};
+enum class BuildRequestScan { kBest, kLoadAll };
+BuildRequestPage ListBuildRequests(db::Pool& api_db, const Clock& clock, const ServerListQuery& query,
+                                   BuildRequestScan scan = BuildRequestScan::kBest);
 
 // The page, build requests first; the cell servers of a detail page have their full records.
 // Throws HttpFault(400) "marker [X] not found".

@@ -10,6 +10,7 @@
 #include "nova/common/uuid.hpp"
 #include "nova/db/cell_mapping_store.hpp"
 #include "nova/db/instance_store.hpp"
+#include "nova/db/scheduling_store.hpp"
 #include "nova/objects/object.hpp"
 #include "process_support.hpp"
 
@@ -61,6 +62,34 @@ public:
         *m.mutable_cell_mapping() = mappings_.at(c);
         db::InstanceMappingStore(api_db_.pool(), clock_).Create(m);
         return i;
+    }
+    // A server accepted and not yet in a cell: its BuildRequest and a mapping without a cell.
+    std::string AddBuilding(const std::string& name, int at, const std::string& project = "demo") {
+        clock_.SetNow(nova::WallTime(std::chrono::seconds(1700000000 + at)));
+        objects::Instance i;
+        i.set_uuid(nova::GenerateUuid());
+        i.set_display_name(name);
+        i.set_project_id(project);
+        i.set_user_id("demo");
+        i.set_vm_state("building");
+        i.set_task_state("scheduling");
+        i.set_locked(false);
+        i.mutable_tags();
+        objects::BuildRequest br;
+        br.set_instance_uuid(i.uuid());
+        br.set_project_id(project);
+        *br.mutable_instance() = i;
+        br.mutable_tags();
+        br.mutable_block_device_mappings();
+        db::BuildRequestStore(api_db_.pool(), clock_).Create(br);
+        objects::InstanceMapping m;
+        m.set_instance_uuid(i.uuid());
+        m.set_project_id(project);
+        m.set_user_id("demo");
+        m.set_queued_for_delete(false);
+        objects::SetNull(m, "cell_mapping");
+        db::InstanceMappingStore(api_db_.pool(), clock_).Create(m);
+        return i.uuid();
     }
     void Destroy(int c, objects::Instance& i) {
         db::InstanceStore(c == 0 ? cell1_.pool() : cell2_.pool(), clock_).Destroy(i);
@@ -226,4 +255,33 @@ TEST_CASE("servers list over two cells: filters in SQL") {
     // tags (2.26): no server has tags, so tags match nothing and not-tags everything.
     CHECK(cloud.Ids("/servers?tags=a", As("demo:demo", "2.26")).empty());
     CHECK(cloud.Ids("/servers?not-tags=a", As("demo:demo", "2.26")).size() == 2);
+}
+
+TEST_CASE("servers list: build requests first (newest first, equal dates by id), then the cells, paged across both") {
+    TwoCells cloud;
+    auto a = cloud.Add(0, "a", 1);
+    auto b = cloud.Add(1, "b", 2);
+    // Building servers, two of them created in the same second (the later id first).
+    std::vector<std::string> building;
+    for (int n = 0; n < 12; ++n) building.push_back(cloud.AddBuilding("web-" + std::to_string(n), 10 + n / 2));
+    cloud.AddBuilding("other", 30, "other");
+    std::vector<std::string> expected(building.rbegin(), building.rend());
+    expected.push_back(b.uuid());
+    expected.push_back(a.uuid());
+
+    CHECK(cloud.Ids("/servers") == expected);
+    CHECK(cloud.Ids("/servers?limit=1") == std::vector<std::string>{building.back()});
+    CHECK(cloud.Ids("/servers?name=web&status=BUILD&limit=1") == std::vector<std::string>{building.back()});
+    CHECK(cloud.Ids("/servers?name=web-0&status=BUILD") == std::vector<std::string>{building.front()});
+    for (int limit : {1, 5, 12, 13}) {
+        CAPTURE(limit);
+        CHECK(cloud.Paged("/servers", "x=1", limit) == expected);
+        CHECK(cloud.Paged("/servers/detail", "x=1", limit) == expected);
+    }
+    // Ascending: the build requests still first (as Nova lists them), oldest first, then the cells'.
+    std::vector<std::string> oldest_first = building;
+    oldest_first.push_back(a.uuid());
+    oldest_first.push_back(b.uuid());
+    CHECK(cloud.Paged("/servers", "sort_key=created_at&sort_dir=asc", 4) == oldest_first);
+    CHECK(cloud.Ids("/servers?status=ACTIVE").size() == 2);
 }

@@ -1,5 +1,8 @@
 #include "nova/db/scheduling_store.hpp"
 
+#include <algorithm>
+#include <variant>
+
 #include "nova/common/error.hpp"
 #include "object_table.hpp"
 
@@ -30,6 +33,43 @@ std::string SpecJson(const objects::RequestSpec& spec) {
     objects::Unset(copy, "id");  // the row's id, not part of the stored spec
     objects::ResetChanges(copy, true);
     return objects::ToPrimitive(copy).dump();
+}
+
+// Where a keyset read continues: the created_at (nullptr for NULL) and id of the row before.
+struct Cursor {
+    Param created_at;
+    std::int64_t id = 0;
+};
+
+// "(...)": the rows strictly after `at` in the order of `keys` (MySQL's: a NULL created_at is
+// the smallest value), appending the bound values to `params`.
+std::string AfterClause(const std::vector<BuildRequestStore::OrderKey>& keys, const Cursor& at, Params& params) {
+    using Column = BuildRequestStore::OrderKey::Column;
+    std::string after;
+    std::string equal_before;
+    Params equal_params;
+    for (const auto& k : keys) {
+        const bool is_id = k.column == Column::kId;
+        const std::string col = is_id ? "`id`" : "`created_at`";
+        const Param value = is_id ? Param(at.id) : at.created_at;
+        const bool null = std::holds_alternative<std::nullptr_t>(value);
+        std::string later;
+        if (null) {
+            later = k.descending ? "" : col + " IS NOT NULL";
+        } else if (k.descending) {
+            later = is_id ? col + " < ?" : "(" + col + " < ? OR " + col + " IS NULL)";
+        } else {
+            later = col + " > ?";
+        }
+        if (!later.empty()) {
+            after += (after.empty() ? "(" : " OR (") + equal_before + (equal_before.empty() ? "" : " AND ") + later + ")";
+            params.insert(params.end(), equal_params.begin(), equal_params.end());
+            if (!null) params.push_back(value);
+        }
+        equal_before += (equal_before.empty() ? "" : " AND ") + (null ? col + " IS NULL" : col + " = ?");
+        if (!null) equal_params.push_back(value);
+    }
+    return after.empty() ? "1 = 0" : "(" + after + ")";
 }
 
 }  // namespace
@@ -172,6 +212,53 @@ std::vector<objects::BuildRequest> BuildRequestStore::GetByProject(const std::st
 
 std::vector<objects::BuildRequest> BuildRequestStore::GetAll() {
     return detail::LoadAll<objects::BuildRequest>(Builds(), pool_.Query(Builds().Select("ORDER BY `id`")));
+}
+
+std::size_t BuildRequestStore::ForEachInOrder(const std::optional<std::string>& project_id,
+                                              const std::vector<OrderKey>& order, const objects::BuildRequest* after,
+                                              std::size_t first_chunk,
+                                              const std::function<bool(objects::BuildRequest&)>& fn) {
+    // Ids are unique: the keys after the first id never decide, and one is needed last.
+    std::vector<OrderKey> keys;
+    for (const auto& k : order) {
+        keys.push_back(k);
+        if (k.column == OrderKey::Column::kId) break;
+    }
+    if (keys.empty() || keys.back().column != OrderKey::Column::kId) keys.push_back({OrderKey::Column::kId, false});
+    std::string order_by;
+    for (const auto& k : keys) {
+        order_by += std::string(order_by.empty() ? " ORDER BY " : ", ") +
+                    (k.column == OrderKey::Column::kId ? "`id`" : "`created_at`") + (k.descending ? " DESC" : " ASC");
+    }
+    std::optional<Cursor> cursor;
+    if (after != nullptr) {
+        cursor = Cursor{Builds().ValueOf(*after, *objects::BuildRequest::descriptor()->FindFieldByName("created_at")),
+                        after->id()};
+    }
+    std::size_t chunk = std::clamp<std::size_t>(first_chunk, 1, kMaxChunk);
+    std::size_t read = 0;
+    for (;;) {
+        Params params;
+        std::string where;
+        if (project_id) {
+            where = "WHERE `project_id` = ?";
+            params.emplace_back(*project_id);
+        }
+        if (cursor) where += (where.empty() ? "WHERE " : " AND ") + AfterClause(keys, *cursor, params);
+        auto rows = pool_.Query(Builds().Select(where + order_by + " LIMIT " + std::to_string(chunk)), params);
+        read += rows.size();
+        for (const auto& row : rows) {
+            objects::BuildRequest request;
+            Builds().Load(row, request);
+            objects::ResetChanges(request, true);
+            if (!fn(request)) return read;
+        }
+        if (rows.size() < chunk) return read;
+        const auto& last = rows.rows.back();
+        auto created_at = last.OptTime("created_at");
+        cursor = Cursor{created_at ? Param(*created_at) : Param(nullptr), last.Int("id")};
+        chunk = std::min(chunk * 2, kMaxChunk);
+    }
 }
 
 void BuildRequestStore::Save(objects::BuildRequest& request) {

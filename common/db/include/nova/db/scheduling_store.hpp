@@ -1,6 +1,9 @@
 #pragma once
 // What the API writes before a server is scheduled (API database): the RequestSpec and the
 // BuildRequest, each kept as the JSON primitive of its object as Nova keeps them.
+#include <cstddef>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +58,27 @@ public:
     objects::BuildRequest GetByInstanceUuid(const std::string& uuid);  // BuildRequestNotFound
     std::vector<objects::BuildRequest> GetByProject(const std::string& project_id);
     std::vector<objects::BuildRequest> GetAll();
+
+    // A column the build requests can be read in the order of, with the meaning a server list
+    // gives it (Nova's BuildRequestList.get_by_filters): the row's created_at (which the
+    // listed instance shows) and its id (the instance in a build request has none yet).
+    struct OrderKey {
+        enum class Column { kCreatedAt, kId };
+        Column column = Column::kId;
+        bool descending = false;
+    };
+    // Calls fn with each build request (of `project_id`; of every project when nullopt) in the
+    // order of `keys` as MySQL orders them (a NULL created_at first ascending, last
+    // descending; `id` ascending appended when absent, so the order is total), from the one
+    // after `after` (by its created_at and id) when given, until fn returns false or none is
+    // left. Reads them `first_chunk` rows at a time (at least 1), twice as many each next
+    // time up to kMaxChunk, each chunk continuing after the last row of the one before
+    // (keyset): a caller that stops early reads and parses only what it used, and rows that
+    // the conductor deletes meanwhile are not skipped over. Returns the rows read.
+    static constexpr std::size_t kMaxChunk = 256;
+    std::size_t ForEachInOrder(const std::optional<std::string>& project_id, const std::vector<OrderKey>& keys,
+                               const objects::BuildRequest* after, std::size_t first_chunk,
+                               const std::function<bool(objects::BuildRequest&)>& fn);
     // Writes the instance and tags (Nova's BuildRequest.save, for an update before the server
     // reaches a cell); BuildRequestNotFound when the conductor or a delete removed it.
     void Save(objects::BuildRequest& request);
