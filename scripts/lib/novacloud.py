@@ -55,22 +55,14 @@ RPC_BINARIES = ("nova-conductor", "nova-scheduler", "nova-compute")
 # deployments weight their units the same way (CPUWeight= in etc/systemd).
 BACKGROUND_NICE = 10
 
-
-def yield_cpu_to_api():
-    """Runs in a background service's child process after setsid, before exec."""
-    try:
-        with open("/proc/sys/kernel/sched_autogroup_enabled") as f:
-            autogroups = f.read().strip() == "1"
-    except OSError:
-        autogroups = False
-    if autogroups:
-        try:
-            with open("/proc/self/autogroup", "w") as f:
-                f.write(str(BACKGROUND_NICE))
-            return
-        except OSError:
-            pass  # a /proc that refuses it: the process's own nice is the next best thing
-    os.nice(BACKGROUND_NICE)
+# Run in front of a background service's binary, after setsid: sets the new session's
+# autogroup nice (or, without autogroups, the process's own) and execs the service in its
+# place, so the recorded PID stays the service's. A shell, not a preexec_fn: no Python runs
+# between fork and exec in a process that may have threads.
+YIELD_CPU_TO_API = (
+    'if [ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null)" = 1 ] && '
+    'echo %d 2>/dev/null > /proc/self/autogroup; then exec "$@"; fi; exec nice -n %d "$@"'
+    % (BACKGROUND_NICE, BACKGROUND_NICE))
 
 
 class CloudError(RuntimeError):
@@ -352,10 +344,11 @@ class Cloud:
         if extra_conf:
             cmd += ["--config-file", extra_conf]
         cmd += ["--log-file", os.path.join(self.log_dir, name + ".log")]
+        if binary != "nova-api":
+            cmd = ["/bin/sh", "-c", YIELD_CPU_TO_API, "sh"] + cmd
         out = open(os.path.join(self.log_dir, name + ".out"), "ab")
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True,
-                                preexec_fn=None if binary == "nova-api" else yield_cpu_to_api)
+                                start_new_session=True)
         out.close()
         self.children[name] = proc
         with open(self.pid_file(name), "w") as f:

@@ -122,6 +122,8 @@ void WriteStripped(const Message& object, google::protobuf::io::CodedOutputStrea
             WireFormat::SerializeFieldWithCachedSizes(f, object, &out);
         }
     }
+    // As the generated serializer does (an object has none unless parsed from a newer schema).
+    WireFormat::SerializeUnknownFields(r->GetUnknownFields(object), &out);
 }
 
 // The tracking of every state in an object and its child objects, moved out of the way and
@@ -129,14 +131,15 @@ void WriteStripped(const Message& object, google::protobuf::io::CodedOutputStrea
 // writing field by field through reflection, writes the object's baseline.
 class TrackingSetAside {
 public:
-    explicit TrackingSetAside(Message& object) { Take(object); }
-    ~TrackingSetAside() {
-        for (auto& taken : taken_) {
-            taken.state->mutable_changes()->Swap(&taken.changes);
-            taken.state->mutable_baseline()->swap(taken.baseline);
-            taken.state->set_has_baseline(taken.has_baseline);
+    explicit TrackingSetAside(Message& object) {
+        try {
+            Take(object);
+        } catch (...) {
+            PutBack();  // what was taken before the failure
+            throw;
         }
     }
+    ~TrackingSetAside() { PutBack(); }
     TrackingSetAside(const TrackingSetAside&) = delete;
     TrackingSetAside& operator=(const TrackingSetAside&) = delete;
 
@@ -147,6 +150,15 @@ private:
         std::string baseline;
         bool has_baseline;
     };
+
+    void PutBack() {
+        for (auto& taken : taken_) {
+            taken.state->mutable_changes()->Swap(&taken.changes);
+            taken.state->mutable_baseline()->swap(taken.baseline);
+            taken.state->set_has_baseline(taken.has_baseline);
+        }
+        taken_.clear();
+    }
 
     void Take(Message& object) {
         const auto& facts = Facts(*object.GetDescriptor());
