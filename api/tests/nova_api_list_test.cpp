@@ -45,35 +45,17 @@ public:
     objects::Instance Add(int c, const std::string& name, int at, const std::string& project = "demo",
                           const std::string& vm_state = "active") {
         clock_.SetNow(nova::WallTime(std::chrono::seconds(1700000000 + at)));
-        objects::Instance i;
-        i.set_uuid(nova::GenerateUuid());
-        i.set_display_name(name);
-        i.set_project_id(project);
-        i.set_user_id("demo");
-        i.set_vm_state(vm_state);
-        i.set_locked(false);
+        auto i = NewInstance(name, project, vm_state);
         auto& pool = c == 0 ? cell1_.pool() : cell2_.pool();
         db::InstanceStore(pool, clock_).Create(i);
-        objects::InstanceMapping m;
-        m.set_instance_uuid(i.uuid());
-        m.set_project_id(project);
-        m.set_user_id("demo");
-        m.set_queued_for_delete(false);
-        *m.mutable_cell_mapping() = mappings_.at(c);
-        db::InstanceMappingStore(api_db_.pool(), clock_).Create(m);
+        Map(i.uuid(), project, &mappings_.at(c));
         return i;
     }
     // A server accepted and not yet in a cell: its BuildRequest and a mapping without a cell.
     std::string AddBuilding(const std::string& name, int at, const std::string& project = "demo") {
         clock_.SetNow(nova::WallTime(std::chrono::seconds(1700000000 + at)));
-        objects::Instance i;
-        i.set_uuid(nova::GenerateUuid());
-        i.set_display_name(name);
-        i.set_project_id(project);
-        i.set_user_id("demo");
-        i.set_vm_state("building");
+        auto i = NewInstance(name, project, "building");
         i.set_task_state("scheduling");
-        i.set_locked(false);
         i.mutable_tags();
         objects::BuildRequest br;
         br.set_instance_uuid(i.uuid());
@@ -82,13 +64,7 @@ public:
         br.mutable_tags();
         br.mutable_block_device_mappings();
         db::BuildRequestStore(api_db_.pool(), clock_).Create(br);
-        objects::InstanceMapping m;
-        m.set_instance_uuid(i.uuid());
-        m.set_project_id(project);
-        m.set_user_id("demo");
-        m.set_queued_for_delete(false);
-        objects::SetNull(m, "cell_mapping");
-        db::InstanceMappingStore(api_db_.pool(), clock_).Create(m);
+        Map(i.uuid(), project, nullptr);
         return i.uuid();
     }
     void Destroy(int c, objects::Instance& i) {
@@ -123,6 +99,32 @@ public:
     }
 
 private:
+    static objects::Instance NewInstance(const std::string& name, const std::string& project,
+                                         const std::string& vm_state) {
+        objects::Instance i;
+        i.set_uuid(nova::GenerateUuid());
+        i.set_display_name(name);
+        i.set_project_id(project);
+        i.set_user_id("demo");
+        i.set_vm_state(vm_state);
+        i.set_locked(false);
+        return i;
+    }
+    // The instance's mapping in the API database: to `cell`, or to none yet (nullptr).
+    void Map(const std::string& uuid, const std::string& project, const objects::CellMapping* cell) {
+        objects::InstanceMapping m;
+        m.set_instance_uuid(uuid);
+        m.set_project_id(project);
+        m.set_user_id("demo");
+        m.set_queued_for_delete(false);
+        if (cell) {
+            *m.mutable_cell_mapping() = *cell;
+        } else {
+            objects::SetNull(m, "cell_mapping");
+        }
+        db::InstanceMappingStore(api_db_.pool(), clock_).Create(m);
+    }
+
     objects::CellMapping AddCell(const std::string& name, ScratchDatabase& database) {
         objects::CellMapping cell;
         cell.set_uuid(nova::GenerateUuid());
