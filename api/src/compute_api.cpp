@@ -458,6 +458,24 @@ void ComputeApi::WriteReservations(const std::string& project_id, const std::vec
     db::RequestSpecStore spec_store(*deps_.api_db, deps_.clock);
     db::BuildRequestStore br_store(*deps_.api_db, deps_.clock);
     db::InstanceMappingStore mapping_store(*deps_.api_db, deps_.clock);
+    // The records of the reservations a batch accepts, written together.
+    struct Records {
+        std::vector<objects::RequestSpec*> specs;
+        std::vector<objects::BuildRequest*> requests;
+        std::vector<objects::InstanceMapping*> mappings;
+        void Add(Reservation& r) {
+            for (std::size_t i = 0; i < r.build_requests->size(); ++i) {
+                specs.push_back(&(*r.specs)[i]);
+                requests.push_back(&(*r.build_requests)[i]);
+                mappings.push_back(&(*r.mappings)[i]);
+            }
+        }
+    };
+    auto write = [&](db::Session& s, const Records& records) {
+        spec_store.CreateMany(s, records.specs, now);
+        br_store.CreateMany(s, records.requests, now);
+        mapping_store.CreateMany(s, records.mappings, now);
+    };
     // Runs again from the start when the pool retries it (deadlock, lost connection).
     using Ms = std::chrono::duration<double, std::milli>;
     auto t0 = MonoClock::now();
@@ -467,24 +485,16 @@ void ComputeApi::WriteReservations(const std::string& project_id, const std::vec
         // trip (each round trip of a create waits its turn behind the builds' queries).
         deps_.api_db->TransactionInOneTrip([&](db::Session& s) {
             locked = counted_at = MonoClock::now();
-            std::vector<objects::RequestSpec*> specs;
-            std::vector<objects::BuildRequest*> requests;
-            std::vector<objects::InstanceMapping*> mappings;
+            Records records;
             for (auto* r : batch) {
                 r->error = nullptr;
                 if (r->group_room && static_cast<std::int64_t>(r->build_requests->size()) > *r->group_room) {
                     r->error = std::make_exception_ptr(HttpFault(403, "Quota exceeded, too many servers in group"));
                     continue;
                 }
-                for (std::size_t i = 0; i < r->build_requests->size(); ++i) {
-                    specs.push_back(&(*r->specs)[i]);
-                    requests.push_back(&(*r->build_requests)[i]);
-                    mappings.push_back(&(*r->mappings)[i]);
-                }
+                records.Add(*r);
             }
-            spec_store.CreateMany(s, specs, now);
-            br_store.CreateMany(s, requests, now);
-            mapping_store.CreateMany(s, mappings, now);
+            write(s, records);
         });
     } else {
         deps_.api_db->Transaction([&](db::Session& s) {
@@ -506,9 +516,7 @@ void ComputeApi::WriteReservations(const std::string& project_id, const std::vec
                 u["cores"] += a.cores;
                 u["ram"] += a.ram;
             };
-            std::vector<objects::RequestSpec*> specs;
-            std::vector<objects::BuildRequest*> requests;
-            std::vector<objects::InstanceMapping*> mappings;
+            Records records;
             for (auto* r : batch) {
                 r->error = nullptr;
                 const auto& scope = r->quota->user;
@@ -536,16 +544,10 @@ void ComputeApi::WriteReservations(const std::string& project_id, const std::vec
                 for (auto& [other, u] : used) {
                     if (in_scope(other, r->user_id)) add(u, a);
                 }
-                for (std::size_t i = 0; i < r->build_requests->size(); ++i) {
-                    specs.push_back(&(*r->specs)[i]);
-                    requests.push_back(&(*r->build_requests)[i]);
-                    mappings.push_back(&(*r->mappings)[i]);
-                }
+                records.Add(*r);
             }
             counted_at = MonoClock::now();
-            spec_store.CreateMany(s, specs, now);
-            br_store.CreateMany(s, requests, now);
-            mapping_store.CreateMany(s, mappings, now);
+            write(s, records);
         });
     }
     if (counted) {

@@ -63,6 +63,7 @@ public:
         return 0;
     }
     std::int64_t LastInsertId() override { throw std::logic_error("a one-trip transaction has no insert id yet"); }
+    std::int64_t InsertReturningId(std::string_view, const Params&) override { return LastInsertId(); }
     const std::vector<Statement>& statements() const { return statements_; }
 
 private:
@@ -71,10 +72,10 @@ private:
 
 class MysqlSession final : public Session {
 public:
-    MysqlSession(std::unique_ptr<sql::Connection> conn, bool autocommit, bool compound_statements,
+    MysqlSession(std::unique_ptr<sql::Connection> conn, bool autocommit, bool mariadb,
                  std::atomic<long long>& statements)
-        : conn_(std::move(conn)), born_(MonoClock::now()), autocommit_(autocommit),
-          compound_statements_(compound_statements), statements_run_(statements) {}
+        : conn_(std::move(conn)), born_(MonoClock::now()), autocommit_(autocommit), mariadb_(mariadb),
+          statements_run_(statements) {}
 
     Rows Query(std::string_view text, const Params& params) override {
         return Guarded("query", [&] {
@@ -120,6 +121,12 @@ public:
     std::int64_t LastInsertId() override {
         return Query("SELECT LAST_INSERT_ID() AS id", {}).front().Int("id");
     }
+    std::int64_t InsertReturningId(std::string_view insert, const Params& params) override {
+        if (!mariadb_) return Session::InsertReturningId(insert, params);
+        auto rows = Query(std::string(insert) + " RETURNING `id`", params);
+        if (rows.size() != 1) throw DBError({{"reason", "an INSERT ... RETURNING returned no id"}});
+        return rows.front().Int("id");
+    }
 
     // COMMIT and ROLLBACK go as statements: Connector/C++ 1.1's commit() drops the client
     // library's error, so a COMMIT lost with the server would look like a success (the
@@ -132,7 +139,7 @@ public:
     void RunAndCommit(const std::vector<StatementsKept::Statement>& kept) {
         if (kept.empty()) return;  // nothing written, nothing to commit
         std::string block;
-        if (compound_statements_) {
+        if (mariadb_) {
             block = "BEGIN NOT ATOMIC START TRANSACTION; ";
             for (const auto& st : kept) {
                 block += detail::WithLiterals(st.sql, st.params);
@@ -237,7 +244,9 @@ private:
     std::unique_ptr<sql::Statement> text_statement_;  // for compound statements
     MonoTime born_;
     bool autocommit_ = false;
-    bool compound_statements_ = false;  // MariaDB's BEGIN NOT ATOMIC ... END
+    // MariaDB (10.5 and later, every release still supported): compound statements (BEGIN NOT
+    // ATOMIC ... END) and INSERT ... RETURNING, which MySQL has neither of.
+    bool mariadb_ = false;
     bool broken_ = false;
     std::atomic<long long>& statements_run_;  // the pool's count
 };
@@ -436,11 +445,11 @@ private:
         }
         opts["OPT_CHARSET_NAME"] = sql::SQLString(charset);
         std::unique_ptr<sql::Connection> conn;
-        bool compound_statements = false;
+        bool mariadb = false;
         try {
             conn.reset(Driver().connect(opts));
             // From the handshake (no round trip): "10.11.6-MariaDB-0+deb12u1".
-            compound_statements = std::string(conn->getMetaData()->getDatabaseProductVersion()).find("MariaDB") !=
+            mariadb = std::string(conn->getMetaData()->getDatabaseProductVersion()).find("MariaDB") !=
                                   std::string::npos;
             conn->setAutoCommit(autocommit);
             // oslo.db's default mysql_sql_mode: bad values are errors, never truncated.
@@ -450,7 +459,7 @@ private:
         } catch (const sql::SQLException& e) {
             detail::Rethrow(e, "connect to " + url_.Redacted());
         }
-        return std::make_unique<MysqlSession>(std::move(conn), autocommit, compound_statements, statements_);
+        return std::make_unique<MysqlSession>(std::move(conn), autocommit, mariadb, statements_);
     }
 
     const conf::DatabaseOptions options_;

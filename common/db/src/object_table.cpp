@@ -135,12 +135,8 @@ Param ObjectTable::ValueOf(const Message& object, const FieldDescriptor& f) cons
 
 std::int64_t ObjectTable::Insert(Session& s, Message& object, WallTime now,
                                  const Extra& extra) const {
-    // MariaDB's INSERT ... RETURNING answers with the new id: one round trip, where the
-    // INSERT and a SELECT LAST_INSERT_ID() were two.
     auto [sql, values] = InsertStatement(object, now, extra);
-    auto rows = s.Query(sql + " RETURNING `id`", values);
-    if (rows.size() != 1) throw DBError({{"reason", "INSERT INTO " + table_ + " returned no id"}});
-    return rows.front().Int("id");
+    return s.InsertReturningId(sql, values);
 }
 
 void ObjectTable::InsertNoId(Session& s, Message& object, WallTime now, const Extra& extra) const {

@@ -41,7 +41,7 @@ public:
 
     // INSERTs the object's mapped fields that are set or None, plus `extra` columns; fills
     // created_at from `now` when the object has the field and it is unset. Returns the new id
-    // (INSERT ... RETURNING: one round trip).
+    // (Session::InsertReturningId: one round trip on MariaDB).
     std::int64_t Insert(Session& s, objects::Message& object, WallTime now,
                         const Extra& extra = {}) const;
     // Insert without reading the new id back.

@@ -120,6 +120,9 @@ TEST_CASE("a one-trip transaction writes its statements at once, values verbatim
         }
         s.Execute("INSERT INTO u (name) VALUES (?)", {std::string("first")});
         CHECK_THROWS_AS(s.Query("SELECT 1 AS x"), std::logic_error);
+        // Nor has it an id to answer with, and the INSERT is not kept (u has 2 rows below).
+        CHECK_THROWS_AS(s.InsertReturningId("INSERT INTO u (name) VALUES (?)", {std::string("never")}),
+                        std::logic_error);
     });
     // The SHOW itself is the only prepared statement run in between: the INSERTs and the
     // COMMIT went as one compound statement.

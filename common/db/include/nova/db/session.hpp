@@ -69,6 +69,13 @@ public:
     virtual std::uint64_t Execute(std::string_view sql, const Params& params = {}) = 0;
     // The AUTO_INCREMENT id of the last INSERT on this session.
     virtual std::int64_t LastInsertId() = 0;
+    // Runs an INSERT of one row into a table whose AUTO_INCREMENT column is `id` (every Nova
+    // table's) and returns the row's id: here the INSERT and LastInsertId, two round trips; a
+    // server that answers an INSERT with its row (MariaDB's INSERT ... RETURNING) makes it one.
+    virtual std::int64_t InsertReturningId(std::string_view insert, const Params& params) {
+        Execute(insert, params);
+        return LastInsertId();
+    }
 };
 
 }  // namespace nova::db
