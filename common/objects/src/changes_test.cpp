@@ -79,21 +79,31 @@ TEST_CASE("marking a field changed by hand") {
     CHECK_THROWS_AS(MarkChanged(inst, "no_such"), InvalidInput);
 }
 
+namespace {
+
+// A new object of `type` with every field set, and its first nullable field None: None is a
+// change too, and its None-ness belongs to a baseline.
+std::unique_ptr<Message> FilledWithANone(const google::protobuf::Descriptor& type) {
+    std::unique_ptr<Message> object(google::protobuf::MessageFactory::generated_factory()->GetPrototype(&type)->New());
+    testing::FillAll(*object);
+    for (const auto* f : ObjectFields(type)) {
+        if (f->options().GetExtension(nullable)) {
+            SetNull(*object, f->name());
+            break;
+        }
+    }
+    return object;
+}
+
+}  // namespace
+
 TEST_CASE("a new object's changes are what a comparison with an empty baseline reports, for every type") {
     // WhatChanged names a new object's fields without comparing; the same object on top of
     // an empty baseline goes through the comparison, and both must agree.
     for (const auto* type : AllObjectTypes()) {
         CAPTURE(type->full_name());
-        const auto* prototype = google::protobuf::MessageFactory::generated_factory()->GetPrototype(type);
-        std::unique_ptr<Message> fresh(prototype->New());
-        testing::FillAll(*fresh);
-        for (const auto* f : ObjectFields(*type)) {
-            if (f->options().GetExtension(nullable)) {
-                SetNull(*fresh, f->name());  // None is a change too
-                break;
-            }
-        }
-        std::unique_ptr<Message> based(prototype->New());
+        auto fresh = FilledWithANone(*type);
+        std::unique_ptr<Message> based(fresh->New());
         ResetChanges(*based);
         based->MergeFrom(*fresh);
         const auto fast = WhatChanged(*fresh);
@@ -143,15 +153,7 @@ std::string StrippedCopyBytes(const Message& m) {
 TEST_CASE("a baseline is the object's bytes without any state's tracking, for every type") {
     for (const auto* type : AllObjectTypes()) {
         CAPTURE(type->full_name());
-        const auto* prototype = google::protobuf::MessageFactory::generated_factory()->GetPrototype(type);
-        std::unique_ptr<Message> object(prototype->New());
-        testing::FillAll(*object);
-        for (const auto* f : ObjectFields(*type)) {
-            if (f->options().GetExtension(nullable)) {
-                SetNull(*object, f->name());  // None-ness belongs to the baseline
-                break;
-            }
-        }
+        auto object = FilledWithANone(*type);
         // Child objects with baselines and changes of their own, which must not leak in.
         ResetChanges(*object, true);
         if (!ObjectFields(*type).empty()) MarkChanged(*object, ObjectFields(*type).front()->name());
